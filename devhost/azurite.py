@@ -1,0 +1,121 @@
+"""Start (or reuse) the Azurite storage emulator for local runs and tests.
+
+Azurite comes from npm into the project's own ``node_modules`` (``make`` installs it), so a
+fresh machine needs nothing but Node. Tests start a private instance on free ports in a
+temporary folder; ``make run`` reuses one already listening on the default ports.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCOUNT = "devstoreaccount1"
+# Azurite's well-known development key (public, documented by Microsoft; not a secret).
+KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+DEFAULT_PORTS = (10000, 10001, 10002)
+
+
+def connection_string(blob: int, queue: int, table: int, host: str = "127.0.0.1") -> str:
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
+        f"BlobEndpoint=http://{host}:{blob}/{ACCOUNT};"
+        f"QueueEndpoint=http://{host}:{queue}/{ACCOUNT};"
+        f"TableEndpoint=http://{host}:{table}/{ACCOUNT};"
+    )
+
+
+def _listening(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.3)
+        return s.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def azurite_binary() -> str:
+    local = ROOT / "node_modules" / ".bin" / "azurite"
+    if local.exists():
+        return str(local)
+    found = shutil.which("azurite")
+    if found:
+        return found
+    raise RuntimeError("Azurite is not installed: run `npm ci` (make does it for you)")
+
+
+@dataclass
+class Azurite:
+    """A running (or reused) Azurite: its ports, connection string and, if ours, the process."""
+
+    blob_port: int
+    queue_port: int
+    table_port: int
+    process: subprocess.Popen | None = None
+    log_path: Path | None = field(default=None)
+
+    @property
+    def connection_string(self) -> str:
+        return connection_string(self.blob_port, self.queue_port, self.table_port)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def start(location: Path, ports: tuple[int, int, int] | None = None, timeout: float = 30.0) -> Azurite:
+    """Start a new Azurite with data under ``location`` (free ports unless given)."""
+    location.mkdir(parents=True, exist_ok=True)
+    blob, queue, table = ports or (free_port(), free_port(), free_port())
+    log_path = location / "azurite.log"
+    log = open(log_path, "ab")
+    proc = subprocess.Popen(
+        [
+            azurite_binary(), "--location", str(location), "--skipApiVersionCheck", "--loose",
+            "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
+            "--blobPort", str(blob), "--queuePort", str(queue), "--tablePort", str(table),
+        ],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"Azurite exited with {proc.returncode}; see {log_path}")
+        if all(_listening(p) for p in (blob, queue, table)):
+            return Azurite(blob, queue, table, proc, log_path)
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"Azurite did not start within {timeout:.0f}s; see {log_path}")
+
+
+def ensure(location: Path) -> Azurite:
+    """Reuse an Azurite already on the default ports, else start one (default or free ports)."""
+    if all(_listening(p) for p in DEFAULT_PORTS):
+        return Azurite(*DEFAULT_PORTS)
+    if not any(_listening(p) for p in DEFAULT_PORTS):
+        return start(location, DEFAULT_PORTS)
+    return start(location)
+
+
+if __name__ == "__main__":  # pragma: no cover - manual use: python -m devhost.azurite
+    az = ensure(Path(os.environ.get("AZURITE_LOCATION", ROOT / ".azurite")))
+    print(az.connection_string, flush=True)
+    if az.process:
+        try:
+            az.process.wait()
+        except KeyboardInterrupt:
+            az.stop()

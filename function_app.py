@@ -1,0 +1,10 @@
+"""Composition root: one FunctionApp that registers the blueprints, nothing else."""
+
+import azure.functions as func
+
+from functions import account, contacts, groups, places
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+for module in (account, contacts, groups, places):
+    app.register_functions(module.bp)

@@ -1,0 +1,1 @@
+"""HTTP endpoints: each parses into a model (declared), calls one service function, returns data."""

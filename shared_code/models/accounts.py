@@ -1,0 +1,43 @@
+"""Accounts (one business each) and their API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .base import EntityModel
+
+DEFAULT_OPT_OUT_TEXT = "Reply STOP to opt out"
+DEFAULT_HELP_TEXT = "Reply STOP to unsubscribe. Msg&data rates may apply."
+KEY_VALIDITY_DAYS = (30, 60, 90, 180, 365, 0)  # 0 = never expires
+
+
+class Account(EntityModel):
+    AccountId: str
+    Name: str
+    Phone: str
+    Region: str = "US"
+    TimeZone: str = "UTC"
+    OptOutText: str = DEFAULT_OPT_OUT_TEXT
+    HelpText: str = DEFAULT_HELP_TEXT
+    MessagingServiceSid: str = ""
+    CreatedAt: datetime
+
+
+class ApiKey(EntityModel):
+    KeyId: str
+    AccountId: str
+    Name: str
+    SecretHash: str
+    Days: int
+    CreatedAt: datetime
+    ExpiresAt: datetime | None = None
+    RevokedAt: datetime | None = None
+    LastUsedAt: datetime | None = None
+
+    def public(self) -> dict[str, object]:
+        """What may be shown about a key: never its hash."""
+        from ..clock import iso
+
+        return {"KeyId": self.KeyId, "AccountId": self.AccountId, "Name": self.Name,
+                "Days": self.Days, "CreatedAt": iso(self.CreatedAt), "ExpiresAt": iso(self.ExpiresAt),
+                "RevokedAt": iso(self.RevokedAt), "LastUsedAt": iso(self.LastUsedAt)}

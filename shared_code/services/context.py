@@ -1,0 +1,61 @@
+"""Process-wide service wiring: one TableStore and the repositories over it.
+
+Built on first use (cold start stays light) and reset by tests that point at another storage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..config import get_settings, reset_settings
+from ..models.accounts import Account, ApiKey
+from ..storage.accounts import AccountRepository, ApiKeyRepository
+from ..storage.address_book import AddressBookRepository
+from ..storage.tables import TableStore
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the account every read and write is scoped to, and the key used."""
+
+    account: Account
+    key: ApiKey
+
+    @property
+    def account_id(self) -> str:
+        return self.account.AccountId
+
+
+class Repositories:
+    def __init__(self, store: TableStore | None = None) -> None:
+        self.store = store or TableStore(get_settings())
+
+    @cached_property
+    def accounts(self) -> AccountRepository:
+        return AccountRepository(self.store)
+
+    @cached_property
+    def keys(self) -> ApiKeyRepository:
+        return ApiKeyRepository(self.store)
+
+    @cached_property
+    def address_book(self) -> AddressBookRepository:
+        return AddressBookRepository(self.store)
+
+
+_repos: Repositories | None = None
+
+
+def repos() -> Repositories:
+    global _repos
+    if _repos is None:
+        _repos = Repositories()
+    return _repos
+
+
+def reset() -> None:
+    """Forget settings and clients (tests that change the environment call this)."""
+    global _repos
+    _repos = None
+    reset_settings()

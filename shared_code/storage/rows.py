@@ -1,0 +1,93 @@
+"""Row-level helpers shared by the repositories: typed outcomes for conditional writes.
+
+Services retry on ``RowChanged`` (someone else wrote first) and map ``RowExists`` to 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from azure.data.tables import TableClient
+
+Op = tuple  # ("create" | "update" | "upsert" | "delete", entity[, kwargs])
+
+
+class StorageConflict(Exception):
+    """A conditional write lost: the row exists, changed, or vanished meanwhile."""
+
+    def __init__(self, kind: str, index: int = 0) -> None:
+        super().__init__(kind)
+        self.kind = kind  # "exists" | "changed" | "missing"
+        self.index = index
+
+
+def _kind(status: int | None, code: str | None) -> str | None:
+    if status == 409 or code == "EntityAlreadyExists":
+        return "exists"
+    if status == 412 or code == "UpdateConditionNotSatisfied":
+        return "changed"
+    if status == 404 or code == "ResourceNotFound":
+        return "missing"
+    return None
+
+
+def etag_of(entity: Any) -> str | None:
+    meta = getattr(entity, "metadata", None) or {}
+    return meta.get("etag")
+
+
+def replace_op(entity: dict, etag: str | None) -> Op:
+    from azure.core import MatchConditions
+    from azure.data.tables import UpdateMode
+
+    if etag:
+        return ("update", entity, {"mode": UpdateMode.REPLACE, "etag": etag,
+                                   "match_condition": MatchConditions.IfNotModified})
+    return ("upsert", entity, {"mode": UpdateMode.REPLACE})
+
+
+def delete_op(pk: str, rk: str, etag: str | None = None) -> Op:
+    from azure.core import MatchConditions
+
+    entity = {"PartitionKey": pk, "RowKey": rk}
+    if etag:
+        return ("delete", entity, {"etag": etag, "match_condition": MatchConditions.IfNotModified})
+    return ("delete", entity)
+
+
+def create_op(entity: dict) -> Op:
+    return ("create", entity)
+
+
+def transact(table: "TableClient", ops: Sequence[Op]) -> None:
+    """Submit ops (one partition, ≤ 100) atomically; translate conflicts to StorageConflict."""
+    from azure.core.exceptions import HttpResponseError
+    from azure.data.tables import TableTransactionError
+
+    if not ops:
+        return
+    if len(ops) > 100:
+        raise ValueError("a table transaction holds at most 100 operations")
+    try:
+        table.submit_transaction(list(ops))
+    except TableTransactionError as err:
+        kind = _kind(err.status_code, str(err.error_code or ""))
+        if kind is None:
+            raise
+        raise StorageConflict(kind, err.index) from err
+    except HttpResponseError as err:
+        kind = _kind(err.status_code, str(getattr(err, "error_code", "") or ""))
+        if kind is None:
+            raise
+        raise StorageConflict(kind) from err
+
+
+def get_row(table: "TableClient", pk: str, rk: str) -> Any | None:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        return table.get_entity(pk, rk)
+    except ResourceNotFoundError:
+        return None

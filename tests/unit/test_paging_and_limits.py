@@ -1,0 +1,43 @@
+import pytest
+
+from shared_code.errors import RateLimited, ValidationFailed
+from shared_code.services.paging import decode_token, encode_token, matches, paginate
+from shared_code.web.ratelimit import RateLimiter
+
+
+def test_token_round_trip_and_garbage_rejected():
+    assert decode_token(encode_token("01ABC")) == "01ABC"
+    with pytest.raises(ValidationFailed) as err:
+        decode_token("!!not-a-token!!")
+    assert err.value.field == "skiptoken"
+
+
+def test_search_matches_names_and_phone_digits():
+    assert matches("jo", "John Smith", "+14155550101")
+    assert matches("555 0101", "John", "+14155550101")
+    assert not matches("555 0199", "John", "+14155550101")
+    assert not matches("mary", "John", "+14155550101")
+
+
+def test_paginate_pages_cover_everything_once():
+    ids = [f"{i:03d}" for i in range(10)]
+    source = lambda after: (i for i in ids if after is None or i > after)  # noqa: E731
+    seen, token = [], None
+    while True:
+        page = paginate(source, key=str, keep=lambda i: True, top=3, token=token)
+        seen += page.items
+        token = page.next_token
+        if not token:
+            break
+    assert seen == ids
+
+
+def test_rate_limiter_blocks_over_limit_then_resets_next_minute():
+    rl = RateLimiter(3)
+    for _ in range(3):
+        rl.check("k", now=60.0)
+    with pytest.raises(RateLimited) as err:
+        rl.check("k", now=61.0)
+    assert err.value.status == 429 and err.value.headers["Retry-After"] == "59"
+    rl.check("other", now=61.0)
+    rl.check("k", now=120.0)
