@@ -67,13 +67,35 @@ class Azurite:
     def connection_string(self) -> str:
         return connection_string(self.blob_port, self.queue_port, self.table_port)
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+    def stop(self, timeout: float = 10.0) -> None:
+        """Terminate our Azurite (a reused one is left alone).
+
+        On SIGTERM Azurite 3.37 closes its three services (saving its data) but, once it has
+        served requests, the node process itself can linger; so once the log says all three
+        closed, give it a moment and kill it rather than wait the whole timeout.
+        """
+        if not self.process or self.process.poll() is not None:
+            return
+        offset = self.log_path.stat().st_size if self.log_path and self.log_path.exists() else 0
+        self.process.terminate()
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None and time.monotonic() < deadline:
+            if self._services_closed(offset):
+                try:
+                    self.process.wait(timeout=0.3)
+                except subprocess.TimeoutExpired:
+                    break
+            time.sleep(0.05)
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+    def _services_closed(self, offset: int) -> bool:
+        if not self.log_path or not self.log_path.exists():
+            return False
+        with open(self.log_path, "rb") as log:
+            log.seek(offset)
+            return log.read().count(b"service successfully closed") >= 3
 
 
 def start(location: Path, ports: tuple[int, int, int] | None = None, timeout: float = 30.0) -> Azurite:

@@ -87,6 +87,7 @@ def remove_contact_from_group(caller: Caller, group_id: str, contact_id: str) ->
 def delete(caller: Caller, group_id: str) -> dict[str, Any]:
     """Empty the group chunk by chunk (contacts stay), then delete it."""
     acct, book = caller.account_id, repos().address_book
+    _require(caller, group_id)
     for _ in range(100_000):
         group = book.get_group(acct, group_id)
         if group is None:

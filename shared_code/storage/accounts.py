@@ -11,9 +11,9 @@ from typing import Any
 
 from ..models.accounts import Account, ApiKey
 from .rows import StorageConflict, etag_of, get_row, replace_op, transact
+from .names import ACCOUNTS, API_KEYS, NUMBERS
 from .tables import TableStore
 
-ACCOUNTS, NUMBERS, KEYS = "Accounts", "Numbers", "ApiKeys"
 
 
 def _row(pk: str, rk: str, model: Any) -> dict[str, Any]:
@@ -57,7 +57,7 @@ class ApiKeyRepository:
 
     @property
     def table(self):  # noqa: ANN201
-        return self.store.table(KEYS)
+        return self.store.table(API_KEYS)
 
     def create(self, key: ApiKey) -> None:
         self.table.create_entity(_row(key.KeyId, "key", key))

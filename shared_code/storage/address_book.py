@@ -15,9 +15,9 @@ from typing import Any
 
 from ..models.address_book import Contact, Group, Member, Place
 from .rows import Op, create_op, delete_op, etag_of, get_row, replace_op, transact
+from .names import ADDRESS_BOOK
 from .tables import TableStore, query_prefix
 
-TABLE = "AddressBook"
 
 
 def _contact_row(acct: str, c: Contact) -> dict[str, Any]:
@@ -48,7 +48,7 @@ class AddressBookRepository:
 
     @property
     def table(self):  # noqa: ANN201 - TableClient, imported lazily
-        return self.store.table(TABLE)
+        return self.store.table(ADDRESS_BOOK)
 
     def transact(self, ops: Sequence[Op]) -> None:
         transact(self.table, ops)

@@ -1,0 +1,229 @@
+"""DevHost: runs ``function_app.app`` locally with the Functions host's semantics.
+
+Azure Functions Core Tools can't be installed here, so this stands in for ``func start`` in
+development (``make run``) and end-to-end tests: HTTP triggers on a real HTTP server, timer
+triggers on their schedules, queue triggers against Azurite. The app itself knows nothing of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
+
+import azure.functions as func
+from azure.functions.queue import QueueMessage
+from azure.functions.timer import TimerRequest
+
+from devhost.functions import FunctionInfo, enum_text, index
+from devhost.http import HttpFrontend
+from devhost.invocation import Invoker, exception_summary, log_invocation
+from devhost.queues import QueueClients, QueueListener, output_sender
+from devhost.settings import HostConfig, resolve_app_setting, storage_connection_string
+from devhost.timers import Schedule, TimerRunner, utcnow
+
+log = logging.getLogger("devhost")
+
+DEFAULT_LEASE_SECONDS = 600  # queue message lease while a function runs: longer than any dev run
+
+
+class DevHost:
+    """A local Functions host for one app. ``start()`` returns at once; ``stop()`` is graceful.
+
+    ``connection_string`` overrides every storage connection setting (tests pass their own
+    Azurite); otherwise each trigger's ``connection`` names an app setting, as in Azure.
+    ``port=0`` picks a free port (see :attr:`base_url`). ``poll_interval`` caps the idle queue
+    polling interval (default: host.json maxPollingInterval, at most 1 s).
+    """
+
+    def __init__(
+        self,
+        app: func.FunctionApp,
+        *,
+        connection_string: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 7071,
+        host_json: Path | None = Path("host.json"),
+        poll_interval: float | None = None,
+        stop_timeout: float = 30.0,
+    ) -> None:
+        self.config = HostConfig.load(host_json)
+        self.functions: list[FunctionInfo] = index(app)
+        self.host = host
+        self.port = port
+        self.stop_timeout = stop_timeout
+        self._connection_override = connection_string
+        default_poll = min(self.config.queues.max_polling_interval, 1.0)
+        self._poll_interval = default_poll if poll_interval is None else poll_interval
+        timeout = self.config.function_timeout or 0
+        self._lease = int(max(DEFAULT_LEASE_SECONDS, timeout + 60))
+        self._clients = QueueClients(self.config.queues)
+        self.invoker = Invoker(output_sender(self._clients, self._connection_string, resolve_app_setting))
+        self._http = HttpFrontend(
+            self.functions, self.invoker, route_prefix=self.config.route_prefix, admin=self._run_admin
+        )
+        self._listeners: list[QueueListener] = []
+        self._timers: list[TimerRunner] = []
+        self._state = "new"
+        self._lock = threading.Lock()
+        self._stop_requested = threading.Event()
+
+    # -- addresses ----------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` (no route prefix); the real port once started with ``port=0``."""
+        return f"http://{self.host}:{self.port}"
+
+    def url(self, route: str = "") -> str:
+        """Full URL of an HTTP route, route prefix included."""
+        parts = [p for p in (self.config.route_prefix, route.strip("/")) if p]
+        return "/".join([self.base_url, *parts])
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def start(self) -> "DevHost":
+        with self._lock:
+            if self._state != "new":
+                raise RuntimeError(f"DevHost already {self._state}")
+            self._state = "running"
+        self.invoker.start()
+        self.port = self._http.start(self.host, self.port)
+        for function in self.functions:
+            if function.kind == "queue":
+                self._start_queue(function)
+            elif function.kind == "timer":
+                self._start_timer(function)
+            elif function.kind == "other":
+                log.warning("%s: %s triggers are not supported by devhost", function.name, function.kind)
+        return self
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop accepting and polling, then wait for in-flight invocations (True if all finished)."""
+        with self._lock:
+            if self._state != "running":  # never started, or another caller is stopping it
+                if self._state == "new":
+                    self._state = "stopped"
+                return True
+            self._state = "stopping"
+        deadline = time.monotonic() + (self.stop_timeout if timeout is None else timeout)
+        self._http.shutdown()
+        for worker in [*self._listeners, *self._timers]:
+            worker.request_stop()
+        finished = self.invoker.wait_idle(max(0.0, deadline - time.monotonic()))
+        if not finished:
+            log.warning("stopping with %d invocation(s) still running", self.invoker.in_flight)
+        for worker in [*self._listeners, *self._timers]:
+            worker.join(max(0.1, deadline - time.monotonic()))
+        self.invoker.stop()
+        self._clients.close()
+        with self._lock:
+            self._state = "stopped"
+        self._stop_requested.set()
+        return finished
+
+    def request_stop(self) -> None:
+        """Make :meth:`serve_forever` return (from any thread)."""
+        self._stop_requested.set()
+
+    def serve_forever(self) -> None:
+        """Run until SIGINT/SIGTERM (or :meth:`request_stop`), then stop cleanly."""
+        previous: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, self._on_signal)
+        try:
+            if self._state == "new":
+                self.start()
+            while not self._stop_requested.wait(0.5):
+                pass
+        finally:
+            self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        log.info("%s received: shutting down", signal.Signals(signum).name)
+        self._stop_requested.set()
+
+    def __enter__(self) -> "DevHost":
+        return self.start()
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()
+
+    # -- description ---------------------------------------------------------------------------------
+    def describe(self) -> list[str]:
+        """One line per function with its trigger, for the startup banner."""
+        lines = []
+        for f in self.functions:
+            t = f.trigger
+            if f.kind == "http":
+                methods = ",".join(enum_text(m).upper() for m in t.methods) if t.methods else "*"
+                lines.append(f"{f.name}: [{methods}] {self.url(t.route if t.route is not None else f.name)}")
+            elif f.kind == "timer":
+                startup = " (runs on startup)" if t.run_on_startup else ""
+                lines.append(f"{f.name}: timer {self._resolve(t.schedule)}{startup}")
+            elif f.kind == "queue":
+                lines.append(f"{f.name}: queue {self._resolve(t.queue_name)}")
+            else:
+                lines.append(f"{f.name}: {t.type} (not supported by devhost)")
+        return lines
+
+    # -- triggers ------------------------------------------------------------------------------------
+    def _connection_string(self, setting: str | None) -> str:
+        return self._connection_override or storage_connection_string(setting)
+
+    def _resolve(self, value: str) -> str:
+        try:
+            return resolve_app_setting(value)
+        except KeyError:
+            return value
+
+    def _start_queue(self, function: FunctionInfo) -> None:
+        trigger = function.trigger
+        try:
+            queue_name = resolve_app_setting(trigger.queue_name)
+            connection = self._connection_string(trigger.connection)
+        except KeyError as exc:
+            log.error("%s: queue trigger not started: %s", function.name, exc.args[0])
+            return
+        listener = QueueListener(
+            function, self.invoker, self._clients,
+            connection_string=connection, queue_name=queue_name, options=self.config.queues,
+            max_poll_interval=self._poll_interval, lease_seconds=self._lease,
+        )
+        self._listeners.append(listener)
+        listener.start()
+
+    def _start_timer(self, function: FunctionInfo) -> None:
+        try:
+            schedule = Schedule(resolve_app_setting(function.trigger.schedule))
+        except (KeyError, ValueError) as exc:
+            log.error("%s: timer not started: %s", function.name, exc.args[0])
+            return
+        runner = TimerRunner(function, self.invoker, schedule)
+        self._timers.append(runner)
+        runner.start()
+
+    def _run_admin(self, function: FunctionInfo, data: str) -> None:
+        """POST /admin/functions/{name}: run a non-HTTP function now (Core Tools has the same)."""
+        for timer in self._timers:
+            if timer.function is function:
+                timer.fire(utcnow(), past_due=False)  # same no-overlap rule as scheduled ticks
+                return
+        started = time.perf_counter()
+        label = f"admin {function.kind}"
+        if function.kind == "timer":
+            value: Any = TimerRequest(past_due=False)
+        elif function.kind == "queue":
+            value = QueueMessage(id="admin", body=data.encode("utf-8"), dequeue_count=1)
+        else:
+            value = data
+        try:
+            self.invoker.invoke(function, value)
+            log_invocation(function, label, "Succeeded", started)
+        except Exception as exc:
+            log_invocation(function, label, exception_summary(exc), started, exc=exc)

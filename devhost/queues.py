@@ -1,0 +1,269 @@
+"""Queue triggers (and queue output bindings) over Azure Storage / Azurite, with the host's semantics.
+
+Per trigger one poller thread receives up to ``batchSize`` messages under a long lease and runs
+them on a pool of ``batchSize`` threads, fetching more once in-flight falls to
+``newBatchThreshold``. Success deletes the message; failure makes it visible again after
+``visibilityTimeout``; the failure at ``maxDequeueCount`` copies the original text to
+``<queue>-poison`` and deletes it. Text that is not valid base64 (with messageEncoding=base64)
+goes to poison without running the function. Messages are read raw (no SDK decode policy) so
+one bad message can't fail a whole receive.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import azure.functions as func
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.storage.queue import QueueClient
+from azure.storage.queue import QueueMessage as StorageMessage
+from azure.functions.queue import QueueMessage as TriggerMessage
+
+from devhost.functions import FunctionInfo, OutputBinding
+from devhost.invocation import Invoker, exception_summary, log_invocation
+from devhost.settings import QueueOptions
+
+log = logging.getLogger("devhost")
+
+MIN_POLL = 0.1  # first idle wait after activity; doubles up to the maximum
+MAX_RECEIVE = 32  # the service's limit per receive
+
+
+class QueueClients:
+    """Cached clients per (connection, queue), creating each queue the first time it is used."""
+
+    def __init__(self, options: QueueOptions) -> None:
+        self._options = options
+        self._clients: dict[tuple[str, str], QueueClient] = {}
+        self._lock = threading.Lock()
+
+    def get(self, connection_string: str, queue_name: str, *, create: bool = True) -> QueueClient:
+        key = (connection_string, queue_name)
+        with self._lock:
+            client = self._clients.get(key)
+        if client is not None:
+            return client
+        client = QueueClient.from_connection_string(connection_string, queue_name)
+        if create:
+            try:
+                client.create_queue()
+            except ResourceExistsError:
+                pass
+        with self._lock:
+            self._clients[key] = client
+        return client
+
+    def close(self) -> None:
+        """Close every client's connections (Azurite waits on open ones when it shuts down)."""
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            try:
+                client.close()
+            except Exception:
+                pass
+
+    def encode(self, value: Any) -> str:
+        """Message text for an output value, in the host's messageEncoding."""
+        if isinstance(value, func.QueueMessage):
+            value = value.get_body()
+        data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+        if self._options.message_encoding == "base64":
+            return base64.b64encode(data).decode("ascii")
+        return data.decode("utf-8")
+
+    def send(self, connection_string: str, queue_name: str, values: list[Any]) -> None:
+        client = self.get(connection_string, queue_name)
+        for value in values:
+            client.send_message(self.encode(value))
+
+
+def decode_body(text: str, encoding: str) -> bytes:
+    """Body bytes from the message text; raises ValueError for invalid base64 (=> poison)."""
+    if encoding != "base64":
+        return text.encode("utf-8")
+    compact = "".join(text.split())  # .NET's Convert.FromBase64String ignores whitespace
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"message is not valid base64: {exc}") from exc
+
+
+class QueueListener:
+    """Polls one queue for one function."""
+
+    def __init__(
+        self,
+        function: FunctionInfo,
+        invoker: Invoker,
+        clients: QueueClients,
+        *,
+        connection_string: str,
+        queue_name: str,
+        options: QueueOptions,
+        max_poll_interval: float,
+        lease_seconds: int,
+    ) -> None:
+        self.function = function
+        self.queue_name = queue_name
+        self._invoker = invoker
+        self._clients = clients
+        self._connection = connection_string
+        self._options = options
+        self._max_poll = max(MIN_POLL, max_poll_interval)
+        self._lease = lease_seconds
+        self._batch = max(1, min(options.batch_size, MAX_RECEIVE))
+        self._threshold = max(0, min(options.new_batch_threshold, self._batch - 1))
+        self._stop = threading.Event()
+        self._slots = threading.Condition()
+        self._in_flight = 0
+        self._pool = ThreadPoolExecutor(max_workers=self._batch, thread_name_prefix=f"devhost-q-{queue_name}")
+        self._thread = threading.Thread(target=self._run, name=f"devhost-poll-{queue_name}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        """Stop polling; messages already running finish (see :meth:`join`)."""
+        self._stop.set()
+        with self._slots:
+            self._slots.notify_all()
+
+    def join(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        self._thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        with self._slots:
+            self._slots.wait_for(lambda: self._in_flight == 0, timeout=max(0.0, deadline - time.monotonic()))
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- polling ---------------------------------------------------------------------------------
+    def _run(self) -> None:
+        client = self._connect()
+        if client is None:
+            return
+        idle = 0.0
+        while not self._stop.is_set():
+            with self._slots:
+                self._slots.wait_for(lambda: self._in_flight <= self._threshold or self._stop.is_set())
+                wanted = self._batch - self._in_flight
+            if self._stop.is_set():
+                break
+            try:
+                messages = self._receive(client, wanted)
+            except Exception as exc:  # storage hiccup (Azurite restarting...): keep polling
+                log.warning("queue %s: receive failed (%s); retrying", self.queue_name, exc)
+                self._stop.wait(self._max_poll)
+                continue
+            if messages:
+                idle = 0.0
+                for message in messages:
+                    with self._slots:
+                        self._in_flight += 1
+                    self._pool.submit(self._process, client, message)
+                continue
+            idle = min(self._max_poll, max(MIN_POLL, idle * 2))
+            self._stop.wait(idle)
+
+    def _connect(self) -> QueueClient | None:
+        """Create the trigger queue if missing (the host does); retry while storage is down."""
+        while not self._stop.is_set():
+            try:
+                return self._clients.get(self._connection, self.queue_name)
+            except Exception as exc:
+                log.warning("queue %s: cannot reach storage (%s); retrying", self.queue_name, exc)
+                self._stop.wait(2.0)
+        return None
+
+    def _receive(self, client: QueueClient, count: int) -> list[StorageMessage]:
+        pages = client.receive_messages(messages_per_page=count, visibility_timeout=self._lease).by_page()
+        return list(next(pages, []))
+
+    # -- one message -----------------------------------------------------------------------------
+    def _process(self, client: QueueClient, message: StorageMessage) -> None:
+        try:
+            self._handle(client, message)
+        except Exception:  # a storage error: log it, and don't leave the message leased for long
+            log.exception("queue %s: error handling message %s", self.queue_name, message.id)
+            try:
+                self._retry_later(client, message)
+            except Exception:
+                pass
+        finally:
+            with self._slots:
+                self._in_flight -= 1
+                self._slots.notify_all()
+
+    def _handle(self, client: QueueClient, message: StorageMessage) -> None:
+        label = f"queue {self.queue_name} id={message.id} dequeue={message.dequeue_count}"
+        started = time.perf_counter()
+        content = message.content
+        text = content if isinstance(content, str) else (content or b"").decode("utf-8", "replace")
+        try:
+            body = decode_body(text, self._options.message_encoding)
+        except ValueError as exc:
+            self._poison(client, message, text)
+            log_invocation(self.function, label, f"Poisoned without running: {exc}", started)
+            return
+        if message.dequeue_count and message.dequeue_count > self._options.max_dequeue_count:
+            self._poison(client, message, text)
+            log_invocation(self.function, label, "Poisoned without running: dequeue count > maximum", started)
+            return
+        trigger = TriggerMessage(
+            id=message.id,
+            body=body,
+            dequeue_count=message.dequeue_count,
+            expiration_time=message.expires_on,
+            insertion_time=message.inserted_on,
+            time_next_visible=message.next_visible_on,
+            pop_receipt=message.pop_receipt,
+        )
+        try:
+            self._invoker.invoke(self.function, trigger)
+        except Exception as exc:
+            if (message.dequeue_count or 0) >= self._options.max_dequeue_count:
+                self._poison(client, message, text)
+                then = f"moved to {self.queue_name}-poison"
+            else:
+                self._retry_later(client, message)
+                then = f"retry in {self._options.visibility_timeout:g}s"
+            log_invocation(self.function, label, f"{exception_summary(exc)}; {then}", started, exc=exc)
+            return
+        self._delete(client, message)
+        log_invocation(self.function, label, "Succeeded", started)
+
+    def _delete(self, client: QueueClient, message: StorageMessage) -> None:
+        try:
+            client.delete_message(message.id, message.pop_receipt)
+        except ResourceNotFoundError:
+            log.warning("queue %s: message %s gone before delete (lease lost?)", self.queue_name, message.id)
+
+    def _retry_later(self, client: QueueClient, message: StorageMessage) -> None:
+        try:
+            delay = int(round(self._options.visibility_timeout))
+            client.update_message(message.id, pop_receipt=message.pop_receipt, visibility_timeout=delay)
+        except ResourceNotFoundError:
+            log.warning("queue %s: message %s was gone before release", self.queue_name, message.id)
+
+    def _poison(self, client: QueueClient, message: StorageMessage, text: str) -> None:
+        """Copy the original text, unchanged, to <queue>-poison, then delete the message."""
+        poison = self._clients.get(self._connection, f"{self.queue_name}-poison")
+        poison.send_message(text)
+        self._delete(client, message)
+
+
+def output_sender(
+    clients: QueueClients, connection_for: Callable[[str | None], str], resolve: Callable[[str], str]
+) -> Callable[[FunctionInfo, OutputBinding, list[Any]], None]:
+    """The Invoker's hook that delivers queue output bindings after a successful invocation."""
+
+    def send(function: FunctionInfo, binding: OutputBinding, values: list[Any]) -> None:
+        clients.send(connection_for(binding.connection), resolve(binding.queue_name or ""), values)
+
+    return send

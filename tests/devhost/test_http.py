@@ -1,0 +1,244 @@
+"""HTTP triggers through a real server: routing precedence, request delivery, responses, errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import azure.functions as func
+import pytest
+import requests
+
+from devhost.host import DevHost
+from devhost.routes import Route, Router, parse
+
+
+def make_app() -> func.FunctionApp:
+    app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+
+    # Names chosen so alphabetical order would pick the WRONG function: precedence must decide.
+    @app.route(route="contacts/{id}", methods=["GET"])
+    def a_contact_by_id(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(f"by-id:{req.route_params['id']}")
+
+    @app.route(route="contacts/contactnew", methods=["GET"])
+    def z_contact_new(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("literal")
+
+    @app.route(route="items/{id:int}", methods=["GET"])
+    def item(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(f"item:{req.route_params['id']}")
+
+    @app.route(route="opt/{id?}", methods=["GET"])
+    def optional(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(f"opt:{req.route_params.get('id', '<none>')}")
+
+    @app.route(route="files/{*rest}", methods=["GET"])
+    def files(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(f"rest:{req.route_params.get('rest', '')}")
+
+    @app.route(route="echo/{kind}/{id:int}", methods=["POST", "PUT"])
+    def echo(req: func.HttpRequest) -> func.HttpResponse:
+        payload = {
+            "method": req.method,
+            "url": req.url,
+            "params": dict(req.params),
+            "route": dict(req.route_params),
+            "header": req.headers.get("x-custom"),
+            "body": req.get_body().decode("utf-8"),
+        }
+        return func.HttpResponse(json.dumps(payload), status_code=201, mimetype="application/json")
+
+    @app.route(route="redirect")
+    def redirect(req: func.HttpRequest) -> func.HttpResponse:
+        response = func.HttpResponse(status_code=302, headers={"Location": "/api/elsewhere"})
+        response.headers.add_header("X-Multi", "one")
+        response.headers.add_header("X-Multi", "two")
+        return response
+
+    @app.route(route="boom")
+    def boom(req: func.HttpRequest) -> func.HttpResponse:
+        raise RuntimeError("secret-detail-xyz")
+
+    @app.route(route="aio")
+    async def aio(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(b"\x00\x01binary", mimetype="application/octet-stream")
+
+    @app.route(route="nothing")
+    def nothing(req: func.HttpRequest) -> None:
+        return None
+
+    @app.route(route="text")
+    def text(req: func.HttpRequest) -> str:
+        return "plain text"
+
+    @app.route(route="ctx")
+    def ctx(req: func.HttpRequest, context: func.Context) -> str:
+        return context.function_name
+
+    @app.route(route="outparam", binding_arg_name="res")
+    def out_param(req: func.HttpRequest, res: func.Out[func.HttpResponse]) -> None:
+        res.set(func.HttpResponse("via out", status_code=202))
+
+    return app
+
+
+@pytest.fixture()
+def dev(run_host: Callable[..., DevHost]) -> DevHost:
+    return run_host(make_app())
+
+
+def get(dev: DevHost, route: str, method: str = "GET", **kwargs: object) -> requests.Response:
+    return requests.request(method, dev.url(route), timeout=10, **kwargs)  # type: ignore[arg-type]
+
+
+def test_literal_segment_beats_parameter(dev: DevHost) -> None:
+    assert get(dev, "contacts/contactnew").text == "literal"
+    assert get(dev, "contacts/42").text == "by-id:42"
+
+
+def test_int_constraint_rejects_non_int(dev: DevHost) -> None:
+    assert get(dev, "items/7").text == "item:7"
+    assert get(dev, "items/seven").status_code == 404
+    assert get(dev, "items/99999999999").status_code == 404  # beyond int32, as ASP.NET's int
+
+
+def test_optional_parameter(dev: DevHost) -> None:
+    assert get(dev, "opt").text == "opt:<none>"
+    assert get(dev, "opt/5").text == "opt:5"
+    assert get(dev, "opt/5/6").status_code == 404
+
+
+def test_catch_all(dev: DevHost) -> None:
+    assert get(dev, "files/a/b/c.txt").text == "rest:a/b/c.txt"
+    assert get(dev, "files").text == "rest:"
+
+
+def test_matching_is_case_insensitive_and_ignores_trailing_slash(dev: DevHost) -> None:
+    assert get(dev, "CONTACTS/ContactNew/").text == "literal"
+    assert requests.get(dev.base_url + "/API/items/3", timeout=10).text == "item:3"
+
+
+def test_request_is_delivered_whole(dev: DevHost) -> None:
+    response = get(
+        dev, "echo/things/12?x=1&x=2&y=h%C3%A9", "POST",
+        headers={"X-Custom": "yes"}, data="body ✓".encode("utf-8"),
+    )
+    assert response.status_code == 201
+    assert response.headers["Content-Type"] == "application/json"
+    got = response.json()
+    assert got["method"] == "POST"
+    assert got["params"] == {"x": "1", "y": "hé"}  # first value per key, like the host
+    assert got["route"] == {"kind": "things", "id": "12"}
+    assert got["header"] == "yes"
+    assert got["body"] == "body ✓"
+    assert got["url"].endswith("/api/echo/things/12?x=1&x=2&y=h%C3%A9")
+
+
+def test_method_not_accepted_is_404_like_the_host(dev: DevHost) -> None:
+    assert get(dev, "echo/things/12", "GET").status_code == 404
+    assert get(dev, "items/1", "DELETE").status_code == 404
+    assert get(dev, "nowhere").status_code == 404
+    assert requests.get(dev.base_url + "/items/1", timeout=10).status_code == 404  # prefix required
+
+
+def test_exception_is_500_without_leaking(dev: DevHost, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="devhost"):
+        response = get(dev, "boom")
+    assert response.status_code == 500
+    assert "secret" not in response.text and "Traceback" not in response.text
+    assert "secret-detail-xyz" in caplog.text  # ...but the server log has it
+    assert any(r.exc_info for r in caplog.records if "boom" in r.getMessage())
+
+
+def test_response_headers_status_and_bodies(dev: DevHost) -> None:
+    response = get(dev, "redirect", allow_redirects=False)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/api/elsewhere"
+    assert response.raw.headers.getlist("X-Multi") == ["one", "two"]
+    binary = get(dev, "aio")  # async def function
+    assert binary.content == b"\x00\x01binary"
+    assert binary.headers["Content-Type"] == "application/octet-stream"
+    assert get(dev, "nothing").status_code == 204
+    plain = get(dev, "text")
+    assert (plain.status_code, plain.text) == (200, "plain text")
+    assert get(dev, "ctx").text == "ctx"
+    out = get(dev, "outparam")
+    assert (out.status_code, out.text) == (202, "via out")
+
+
+def test_every_invocation_is_logged_once(dev: DevHost, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="devhost"):
+        get(dev, "items/5")
+    lines = [r.getMessage() for r in caplog.records if r.name == "devhost" and r.getMessage().startswith("item ")]
+    assert len(lines) == 1
+    assert "GET /api/items/5" in lines[0] and "200" in lines[0] and "ms" in lines[0]
+
+
+def test_empty_route_prefix(run_host: Callable[..., DevHost], host_json: Callable[..., object]) -> None:
+    dev = run_host(make_app(), host_json_path=host_json(route_prefix=""))
+    assert requests.get(dev.base_url + "/items/3", timeout=10).text == "item:3"
+    assert requests.get(dev.base_url + "/api/items/3", timeout=10).status_code == 404
+
+
+def test_route_precedence_order() -> None:
+    names = ["catchall", "optional", "param", "constrained", "literal"]
+    templates = ["a/{*r}", "a/{x?}", "a/{x}", "a/{x:int}", "a/1"]
+    router: Router[str] = Router(Route(parse(t), None, n, n) for n, t in zip(names, templates))
+    assert router.resolve("GET", "/a/1")[0].target == "literal"  # type: ignore[index]
+    assert router.resolve("GET", "/a/2")[0].target == "constrained"  # type: ignore[index]
+    assert router.resolve("GET", "/a/b")[0].target == "param"  # type: ignore[index]
+    assert router.resolve("GET", "/a")[0].target == "optional"  # type: ignore[index]
+    assert router.resolve("GET", "/a/b/c")[0].target == "catchall"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("template", "path", "expected"),
+    [
+        ("g/{id:guid}", "g/7f1e6c1e-58f4-4f6e-9a36-0f0c8f2b6b11", {"id": "7f1e6c1e-58f4-4f6e-9a36-0f0c8f2b6b11"}),
+        ("g/{id:guid}", "g/not-a-guid", None),
+        ("w/{name:alpha}", "w/abc", {"name": "abc"}),
+        ("w/{name:alpha}", "w/ab1", None),
+        ("f/{name}.{ext}", "f/report.v2.pdf", {"name": "report.v2", "ext": "pdf"}),
+        ("d/{page=1}", "d", {"page": "1"}),
+        ("r/{code:regex(^\\d{{3}}$)}", "r/123", {"code": "123"}),
+        ("r/{code:regex(^\\d{{3}}$)}", "r/1234", None),
+        ("n/{n:min(10)}", "n/9", None),
+        ("n/{n:range(1,5)}", "n/3", {"n": "3"}),
+    ],
+)
+def test_constraints_and_segment_forms(template: str, path: str, expected: dict[str, str] | None) -> None:
+    assert parse(template).match(path) == expected
+
+
+def test_malformed_templates_are_rejected() -> None:
+    for bad in ("a/{*rest}/b", "a/{id", "a/{id:nosuch}", "a//b", "{x}/{X}"):
+        with pytest.raises(ValueError):
+            parse(bad)
+
+
+def test_stop_waits_for_in_flight_requests(run_host: Callable[..., DevHost]) -> None:
+    app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+    entered = threading.Event()
+
+    @app.route(route="slow")
+    def slow(req: func.HttpRequest) -> str:
+        entered.set()
+        time.sleep(1.0)
+        return "done"
+
+    dev = run_host(app)
+    result: dict[str, requests.Response] = {}
+    client = threading.Thread(target=lambda: result.update(r=requests.get(dev.url("slow"), timeout=10)))
+    client.start()
+    assert entered.wait(5)
+    started = time.monotonic()
+    assert dev.stop(timeout=10) is True
+    assert time.monotonic() - started >= 0.5  # it waited for the invocation
+    client.join(5)
+    assert (result["r"].status_code, result["r"].text) == (200, "done")
+    with pytest.raises(requests.ConnectionError):
+        requests.get(dev.url("slow"), timeout=2)  # no longer accepting

@@ -1,0 +1,110 @@
+"""Contacts through the HTTP API: the original's operations and ours."""
+
+from __future__ import annotations
+
+from tests.support.tenants import new_phone
+
+
+def data(res):
+    assert res.status_code in (200, 201), res.text
+    body = res.json()
+    assert body["Success"] is True
+    return body["Data"]
+
+
+def test_create_normalizes_to_e164_and_lists(api):
+    national = "(415) 555-0177"
+    c = data(api.post("contacts/contactnew", {"Phone": national, "Name": "John", "LastName": "Smith"}))
+    assert c["Phone"] == "+14155550177"
+    assert (c["Name"], c["LastName"], c["Groups"], c["WelcomeSent"]) == ("John", "Smith", [], False)
+    listed = data(api.get("contacts"))
+    assert [x["Phone"] for x in listed] == ["+14155550177"]
+
+
+def test_create_with_existing_phone_renames_instead_of_duplicating(api):
+    phone = new_phone()
+    first = data(api.post("contacts/contactnew", {"Phone": phone, "Name": "Jon"}))
+    again = data(api.post("contacts/contactnew", {"Phone": phone.replace("+1", ""), "Name": "John"}))
+    assert again["ContactId"] == first["ContactId"]
+    assert again["Name"] == "John"
+    assert len(data(api.get("contacts"))) == 1
+
+
+def test_invalid_phone_is_400_naming_field_and_value(api):
+    res = api.post("contacts/contactnew", {"Phone": "555-12", "Name": "X"})
+    assert res.status_code == 400
+    err = res.json()["Error"]
+    assert err["Code"] == "InvalidPhone" and err["Field"] == "Phone" and "555-12" in err["Message"]
+    assert data(api.get("contacts")) == []
+
+
+def test_missing_phone_is_400(api):
+    res = api.post("contacts/contactnew", {"Name": "No Number"})
+    assert res.status_code == 400 and res.json()["Error"]["Field"] == "Phone"
+
+
+def test_malformed_json_is_400(api):
+    res = api.post("contacts/contactnew", data=b'{"Phone": "+1415', headers={"Content-Type": "application/json"})
+    assert res.status_code == 400 and res.json()["Error"]["Code"] == "InvalidJson"
+
+
+def test_update_name_and_number(api):
+    phone = new_phone()
+    c = data(api.post("contacts/contactnew", {"Phone": phone, "Name": "Ann"}))
+    new = new_phone()
+    u = data(api.post("contacts/contactupdate", {"Contact": phone, "UpdatedContactName": "Anne",
+                                                 "UpdatedContactLastName": "Lee", "UpdatedContactNumber": new}))
+    assert (u["ContactId"], u["Name"], u["LastName"], u["Phone"]) == (c["ContactId"], "Anne", "Lee", new)
+    # the old number is free again, the new one finds the contact
+    assert data(api.get(f"contacts/{c['ContactId']}"))["Phone"] == new
+    fresh = data(api.post("contacts/contactnew", {"Phone": phone, "Name": "Other"}))
+    assert fresh["ContactId"] != c["ContactId"]
+
+
+def test_update_to_a_number_of_another_contact_is_409(api):
+    a, b = new_phone(), new_phone()
+    data(api.post("contacts/contactnew", {"Phone": a, "Name": "A"}))
+    data(api.post("contacts/contactnew", {"Phone": b, "Name": "B"}))
+    res = api.post("contacts/contactupdate", {"Contact": a, "UpdatedContactNumber": b})
+    assert res.status_code == 409 and res.json()["Error"]["Code"] == "PhoneInUse"
+    assert sorted(x["Name"] for x in data(api.get("contacts"))) == ["A", "B"]
+
+
+def test_update_unknown_contact_is_404(api):
+    res = api.post("contacts/contactupdate", {"Contact": new_phone(), "UpdatedContactName": "X"})
+    assert res.status_code == 404 and res.json()["Error"]["Code"] == "ContactNotFound"
+
+
+def test_get_and_delete_by_id(api):
+    c = data(api.post("contacts/contactnew", {"Phone": new_phone(), "Name": "Del"}))
+    assert data(api.get(f"contacts/{c['ContactId']}"))["Name"] == "Del"
+    assert data(api.delete(f"contacts/{c['ContactId']}"))["Deleted"] is True
+    assert api.get(f"contacts/{c['ContactId']}").status_code == 404
+    assert api.delete(f"contacts/{c['ContactId']}").status_code == 404
+    # its phone can be used again
+    data(api.post("contacts/contactnew", {"Phone": c["Phone"], "Name": "New"}))
+
+
+def test_search_and_paging(api):
+    names = ["Alice", "Bob", "Alicia", "Carl", "Dana"]
+    for n in names:
+        data(api.post("contacts/contactnew", {"Phone": new_phone(), "Name": n}))
+    assert sorted(x["Name"] for x in data(api.get("contacts", params={"search": "ali"}))) == ["Alice", "Alicia"]
+    seen, url = [], "contacts?top=2"
+    pages = 0
+    while url:
+        res = api.get(url) if not url.startswith("http") else api.session.get(url, timeout=30)
+        body = res.json()
+        seen += [x["Name"] for x in body["Data"]]
+        url = body.get("NextLink")
+        pages += 1
+    assert pages == 3 and sorted(seen) == sorted(names)
+    bad = api.get("contacts", params={"top": "0"})
+    assert bad.status_code == 400 and bad.json()["Error"]["Field"] == "top"
+
+
+def test_dropdown_labels_tell_two_johns_apart(api):
+    a = data(api.post("contacts/contactnew", {"Phone": new_phone(), "Name": "John"}))
+    b = data(api.post("contacts/contactnew", {"Phone": new_phone(), "Name": "John"}))
+    labels = {x["Label"] for x in data(api.get("contacts"))}
+    assert labels == {f"John ({a['Phone']})", f"John ({b['Phone']})"}
