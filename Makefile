@@ -5,6 +5,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+INFRA_VENV  := .venv-infra
+INFRA_STAMP := $(INFRA_VENV)/.installed
 PYTEST_ARGS ?=
 
 .PHONY: run test deps bench clean
@@ -16,6 +18,13 @@ $(PY_STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 
+# Infra checks (checkov, tree-sitter) live in their own venv: their dependencies must not
+# clash with the app's pins.
+$(INFRA_STAMP): requirements-infra.txt
+	test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements-infra.txt
+	touch $@
+
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -23,11 +32,11 @@ $(NODE_STAMP): package.json package-lock.json
 run: deps
 	$(PY) -m devhost --azurite auto
 
-test: deps
+test: deps $(INFRA_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: deps
 	$(PY) bench/cold_start.py
 
 clean:
-	rm -rf $(VENV) node_modules .azurite .pytest_cache
+	rm -rf $(VENV) $(INFRA_VENV) node_modules .azurite .pytest_cache

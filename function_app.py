@@ -2,9 +2,9 @@
 
 import azure.functions as func
 
-from functions import account, contacts, groups, places
+from functions import account, campaigns, contacts, groups, messages, pipeline, places, twilio
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-for module in (account, contacts, groups, places):
+for module in (account, contacts, groups, places, messages, campaigns, pipeline, twilio):
     app.register_functions(module.bp)

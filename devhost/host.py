@@ -23,12 +23,10 @@ from devhost.functions import FunctionInfo, enum_text, index
 from devhost.http import HttpFrontend
 from devhost.invocation import Invoker, exception_summary, log_invocation
 from devhost.queues import QueueClients, QueueListener, output_sender
-from devhost.settings import HostConfig, resolve_app_setting, storage_connection_string
+from devhost.settings import HostConfig, resolve_app_setting, resolve_queue_lease, storage_connection_string
 from devhost.timers import Schedule, TimerRunner, utcnow
 
 log = logging.getLogger("devhost")
-
-DEFAULT_LEASE_SECONDS = 600  # queue message lease while a function runs: longer than any dev run
 
 
 class DevHost:
@@ -37,7 +35,9 @@ class DevHost:
     ``connection_string`` overrides every storage connection setting (tests pass their own
     Azurite); otherwise each trigger's ``connection`` names an app setting, as in Azure.
     ``port=0`` picks a free port (see :attr:`base_url`). ``poll_interval`` caps the idle queue
-    polling interval (default: host.json maxPollingInterval, at most 1 s).
+    polling interval (default: host.json maxPollingInterval, at most 1 s). ``queue_lease_seconds``
+    is how long a received queue message stays invisible; it is renewed every half lease while the
+    function runs (default: ``DEVHOST_QUEUE_LEASE_SECONDS``, else 600 s like the host).
     """
 
     def __init__(
@@ -50,6 +50,7 @@ class DevHost:
         host_json: Path | None = Path("host.json"),
         poll_interval: float | None = None,
         stop_timeout: float = 30.0,
+        queue_lease_seconds: int | None = None,
     ) -> None:
         self.config = HostConfig.load(host_json)
         self.functions: list[FunctionInfo] = index(app)
@@ -59,8 +60,7 @@ class DevHost:
         self._connection_override = connection_string
         default_poll = min(self.config.queues.max_polling_interval, 1.0)
         self._poll_interval = default_poll if poll_interval is None else poll_interval
-        timeout = self.config.function_timeout or 0
-        self._lease = int(max(DEFAULT_LEASE_SECONDS, timeout + 60))
+        self.queue_lease_seconds = resolve_queue_lease(queue_lease_seconds)
         self._clients = QueueClients(self.config.queues)
         self.invoker = Invoker(output_sender(self._clients, self._connection_string, resolve_app_setting))
         self._http = HttpFrontend(
@@ -193,7 +193,7 @@ class DevHost:
         listener = QueueListener(
             function, self.invoker, self._clients,
             connection_string=connection, queue_name=queue_name, options=self.config.queues,
-            max_poll_interval=self._poll_interval, lease_seconds=self._lease,
+            max_poll_interval=self._poll_interval, lease_seconds=self.queue_lease_seconds,
         )
         self._listeners.append(listener)
         listener.start()

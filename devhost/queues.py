@@ -1,12 +1,13 @@
 """Queue triggers (and queue output bindings) over Azure Storage / Azurite, with the host's semantics.
 
-Per trigger one poller thread receives up to ``batchSize`` messages under a long lease and runs
-them on a pool of ``batchSize`` threads, fetching more once in-flight falls to
-``newBatchThreshold``. Success deletes the message; failure makes it visible again after
-``visibilityTimeout``; the failure at ``maxDequeueCount`` copies the original text to
-``<queue>-poison`` and deletes it. Text that is not valid base64 (with messageEncoding=base64)
-goes to poison without running the function. Messages are read raw (no SDK decode policy) so
-one bad message can't fail a whole receive.
+Per trigger one poller thread receives up to ``batchSize`` messages under a lease (10 minutes
+unless configured) and runs them on a pool of ``batchSize`` threads, fetching more once in-flight
+falls to ``newBatchThreshold``. While a function runs, its message's lease is renewed every half
+lease, as the host does, so a killed devhost's messages come back within one lease. Success
+deletes the message; failure makes it visible again after ``visibilityTimeout``; the failure at
+``maxDequeueCount`` copies the original text to ``<queue>-poison`` and deletes it. Text that is
+not valid base64 (with messageEncoding=base64) goes to poison without running the function.
+Messages are read raw (no SDK decode policy) so one bad message can't fail a whole receive.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import azure.functions as func
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.queue import QueueClient
 from azure.storage.queue import QueueMessage as StorageMessage
 from azure.functions.queue import QueueMessage as TriggerMessage
@@ -94,6 +95,74 @@ def decode_body(text: str, encoding: str) -> bytes:
         return base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError(f"message is not valid base64: {exc}") from exc
+
+
+def lease_lost(exc: BaseException) -> bool:
+    """The message was deleted, or its pop receipt changed (another receive or update took it)."""
+    if isinstance(exc, ResourceNotFoundError):
+        return True
+    return isinstance(exc, HttpResponseError) and exc.error_code in ("MessageNotFound", "PopReceiptMismatch")
+
+
+class LeaseRenewal:
+    """Keeps a received message invisible while its function runs, as the host does.
+
+    Every ``lease / 2`` seconds the visibility is pushed ``lease`` seconds ahead and the new pop
+    receipt stored in ``message.pop_receipt``, for the delete or release after the run. Use as a
+    context manager around the invocation; leaving it stops renewing (and waits for a renewal in
+    progress, so the receipt is final). A lost lease is logged and ends the renewals.
+    """
+
+    def __init__(self, client: QueueClient, message: StorageMessage, lease_seconds: int, queue_name: str) -> None:
+        self._client = client
+        self._message = message
+        self._lease = lease_seconds
+        self._queue_name = queue_name
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"devhost-lease-{queue_name}", daemon=True)
+
+    def __enter__(self) -> "LeaseRenewal":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        interval = self._lease / 2
+        wait = interval
+        while not self._done.wait(wait):
+            wait = interval
+            message = self._message
+            try:
+                receipt = self._client.update_message(
+                    message.id, pop_receipt=message.pop_receipt, visibility_timeout=self._lease
+                )
+            except Exception as exc:
+                if lease_lost(exc):
+                    log.warning(
+                        "queue %s: lost the lease on message %s (%s); it may run again",
+                        self._queue_name, message.id, _error_text(exc),
+                    )
+                    return
+                log.warning(
+                    "queue %s: renewing the lease on message %s failed (%s); retrying",
+                    self._queue_name, message.id, _error_text(exc),
+                )
+                wait = interval / 4
+                continue
+            message.pop_receipt = receipt.pop_receipt
+            message.next_visible_on = receipt.next_visible_on
+
+
+def _error_text(exc: BaseException) -> str:
+    """The storage error code (PopReceiptMismatch...), else the exception's first line."""
+    code = getattr(exc, "error_code", None)
+    if code:
+        return str(getattr(code, "value", code))
+    lines = str(exc).splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 class QueueListener:
@@ -225,7 +294,8 @@ class QueueListener:
             pop_receipt=message.pop_receipt,
         )
         try:
-            self._invoker.invoke(self.function, trigger)
+            with LeaseRenewal(client, message, self._lease, self.queue_name):
+                self._invoker.invoke(self.function, trigger)
         except Exception as exc:
             if (message.dequeue_count or 0) >= self._options.max_dequeue_count:
                 self._poison(client, message, text)
@@ -241,15 +311,24 @@ class QueueListener:
     def _delete(self, client: QueueClient, message: StorageMessage) -> None:
         try:
             client.delete_message(message.id, message.pop_receipt)
-        except ResourceNotFoundError:
-            log.warning("queue %s: message %s gone before delete (lease lost?)", self.queue_name, message.id)
+        except HttpResponseError as exc:
+            if not lease_lost(exc):
+                raise
+            log.warning(
+                "queue %s: message %s not deleted, lease lost (%s); it may run again",
+                self.queue_name, message.id, _error_text(exc),
+            )
 
     def _retry_later(self, client: QueueClient, message: StorageMessage) -> None:
         try:
             delay = int(round(self._options.visibility_timeout))
             client.update_message(message.id, pop_receipt=message.pop_receipt, visibility_timeout=delay)
-        except ResourceNotFoundError:
-            log.warning("queue %s: message %s was gone before release", self.queue_name, message.id)
+        except HttpResponseError as exc:
+            if not lease_lost(exc):
+                raise
+            log.warning(
+                "queue %s: message %s not released, lease lost (%s)", self.queue_name, message.id, _error_text(exc)
+            )
 
     def _poison(self, client: QueueClient, message: StorageMessage, text: str) -> None:
         """Copy the original text, unchanged, to <queue>-poison, then delete the message."""

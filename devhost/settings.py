@@ -20,6 +20,9 @@ from devhost import azurite
 log = logging.getLogger("devhost")
 
 STORAGE_SETTING = "AzureWebJobsStorage"
+LEASE_SETTING = "DEVHOST_QUEUE_LEASE_SECONDS"
+DEFAULT_LEASE_SECONDS = 600  # the host receives queue messages for 10 minutes, renewing while they run
+MAX_LEASE_SECONDS = 7 * 24 * 3600  # the service's limit for a visibility timeout
 _TIMESPAN = re.compile(r"^(?:(?P<days>\d+)\.)?(?P<h>\d+):(?P<m>\d+)(?::(?P<s>\d+(?:\.\d+)?))?$")
 _SETTING_REF = re.compile(r"%([^%]+)%")
 
@@ -145,6 +148,30 @@ def resolve_app_setting(value: str, environ: MutableMapping[str, str] | None = N
         return env[name]
 
     return _SETTING_REF.sub(lookup, value)
+
+
+def resolve_queue_lease(
+    value: int | None = None, environ: MutableMapping[str, str] | None = None
+) -> int:
+    """How long a received queue message stays invisible between renewals.
+
+    The argument if given, else ``DEVHOST_QUEUE_LEASE_SECONDS``, else 600 s like the host. A
+    short lease lets a killed devhost's in-flight messages come back quickly (tests do that).
+    """
+    env = os.environ if environ is None else environ
+    source = "queue_lease_seconds"
+    if value is None:
+        text = env.get(LEASE_SETTING, "").strip()
+        if not text:
+            return DEFAULT_LEASE_SECONDS
+        source = LEASE_SETTING
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"{LEASE_SETTING} must be a whole number of seconds, not {text!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LEASE_SECONDS:
+        raise ValueError(f"{source} must be whole seconds from 1 to {MAX_LEASE_SECONDS}, not {value!r}")
+    return value
 
 
 def is_development_storage(value: str | None) -> bool:

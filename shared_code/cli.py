@@ -27,6 +27,10 @@ from .models.accounts import KEY_VALIDITY_DAYS
 
 
 def _load_local_settings() -> None:
+    """Local defaults for a developer machine; skipped when Azure storage is named by identity
+    (the sample's UseDevelopmentStorage would otherwise win and the CLI would write to Azurite)."""
+    if os.environ.get("AzureWebJobsStorage__accountName") and not os.environ.get("AzureWebJobsStorage"):
+        return
     root = Path(__file__).resolve().parent.parent
     for name in ("local.settings.json", "local.settings.sample.json"):
         path = root / name

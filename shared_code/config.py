@@ -31,6 +31,24 @@ class Settings(BaseSettings):
                               pattern=r"^[A-Za-z]?[A-Za-z0-9]{0,20}$")
     sms_provider: Literal["outbox", "twilio"] = Field(
         default="outbox", validation_alias=AliasChoices("SMS_PROVIDER"))
+    twilio_account_sid: str | None = Field(default=None, validation_alias=AliasChoices("TWILIO_ACCOUNT_SID"))
+    twilio_auth_token: str | None = Field(default=None, validation_alias=AliasChoices("TWILIO_AUTH_TOKEN"),
+                                          repr=False)
+    twilio_messaging_service_sid: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_MESSAGING_SERVICE_SID"))
+    twilio_api_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_API_BASE_URL"),
+        description="Only for tests: send Twilio API calls to this base URL (a fake or Prism).")
+    sms_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias=AliasChoices("SMS_TIMEOUT_SECONDS"))
+    send_concurrency: int = Field(default=8, ge=1, le=64, validation_alias=AliasChoices("SEND_CONCURRENCY"),
+                                  description="Provider calls in flight per send batch.")
+    send_rate_per_second: float = Field(default=0, ge=0, validation_alias=AliasChoices("SEND_RATE_PER_SECOND"),
+                                        description="Cap on provider calls per second per instance; 0 = none.")
+    send_max_attempts: int = Field(default=8, ge=1, le=20, validation_alias=AliasChoices("SEND_MAX_ATTEMPTS"))
+    send_stuck_seconds: float = Field(
+        default=60, gt=0, validation_alias=AliasChoices("SEND_STUCK_SECONDS"),
+        description="A recipient left 'sending' this long is from a worker that died; it is reconciled "
+                    "with the provider. Keep it above SMS_TIMEOUT_SECONDS.")
     public_base_url: str | None = Field(default=None, validation_alias=AliasChoices("PUBLIC_BASE_URL"))
     default_region: str = Field(default="US", validation_alias=AliasChoices("DEFAULT_REGION"),
                                 pattern=r"^[A-Z]{2}$")

@@ -12,6 +12,8 @@ from ..config import get_settings, reset_settings
 from ..models.accounts import Account, ApiKey
 from ..storage.accounts import AccountRepository, ApiKeyRepository
 from ..storage.address_book import AddressBookRepository
+from ..storage.campaigns import CampaignRepository
+from ..storage.queues import QueueStore
 from ..storage.tables import TableStore
 
 
@@ -43,6 +45,14 @@ class Repositories:
     def address_book(self) -> AddressBookRepository:
         return AddressBookRepository(self.store)
 
+    @cached_property
+    def campaigns(self) -> CampaignRepository:
+        return CampaignRepository(self.store)
+
+    @cached_property
+    def queues(self) -> QueueStore:
+        return QueueStore(self.store.settings)
+
 
 _repos: Repositories | None = None
 
@@ -59,3 +69,8 @@ def reset() -> None:
     global _repos
     _repos = None
     reset_settings()
+    try:
+        from ..sms.factory import reset_provider
+    except ImportError:  # pragma: no cover - before the provider layer exists
+        return
+    reset_provider()

@@ -10,10 +10,23 @@ NUMBERS = "Numbers"          # PK E.164: routes a service number to its account
 API_KEYS = "ApiKeys"         # PK key id: hash, validity, revocation
 ADDRESS_BOOK = "AddressBook"  # PK account id: contacts, phone index, groups, members, places
 
-TABLES: tuple[str, ...] = (ACCOUNTS, NUMBERS, API_KEYS, ADDRESS_BOOK)
+CAMPAIGNS = "Campaigns"      # PK account id: one row per send action
+RECIPIENTS = "Recipients"    # PK campaign id, RK E.164: per-recipient status
+SCHEDULE = "Schedule"        # PK "due", RK "<send time>_<campaign>": campaigns not yet dispatched
+IDEMPOTENCY = "Idempotency"  # PK account id, RK hash of the idempotency key
+OPT_OUTS = "OptOuts"         # PK account id, RK E.164: numbers that replied STOP
+OUTBOX = "Outbox"            # PK account id: what the outbox provider "sent" (nothing leaves)
+
+TABLES: tuple[str, ...] = (ACCOUNTS, NUMBERS, API_KEYS, ADDRESS_BOOK, CAMPAIGNS, RECIPIENTS, SCHEDULE,
+                           IDEMPOTENCY, OPT_OUTS, OUTBOX)
 
 # queues (each has a "<name>-poison" twin made by the Functions host)
-QUEUES: tuple[str, ...] = ()
+DISPATCH_QUEUE = "dispatch"  # {a, c, v}: expand a campaign into recipients
+SEND_QUEUE = "send"          # {a, c, p: [phones]}: text a batch of recipients
+
+QUEUES: tuple[str, ...] = (DISPATCH_QUEUE, SEND_QUEUE)
 
 # blob containers
-CONTAINERS: tuple[str, ...] = ()
+MEDIA_CONTAINER = "media"    # MMS attachments, sent to the provider as SAS URLs
+
+CONTAINERS: tuple[str, ...] = (MEDIA_CONTAINER,)

@@ -91,3 +91,29 @@ def get_row(table: "TableClient", pk: str, rk: str) -> Any | None:
         return table.get_entity(pk, rk)
     except ResourceNotFoundError:
         return None
+
+
+def to_row(model: Any, pk: str, rk: str) -> dict[str, Any]:
+    """A model as a table row: lists and nested models become JSON text (tables hold scalars)."""
+    import json
+
+    row: dict[str, Any] = {"PartitionKey": pk, "RowKey": rk}
+    for name, value in model.model_dump(mode="python").items():
+        if isinstance(value, (list, dict)):
+            value = json.dumps(value, default=str, separators=(",", ":"))
+        if value is not None:
+            row[name] = value
+    return row
+
+
+def from_row(cls: Any, row: Any) -> Any:
+    """The inverse of ``to_row``; the ETag travels with the model for conditional writes."""
+    import json
+    import typing
+
+    data = dict(row)
+    for name, field in cls.model_fields.items():
+        value = data.get(name)
+        if isinstance(value, str) and typing.get_origin(field.annotation) in (list, dict):
+            data[name] = json.loads(value) if value else []
+    return cls.model_validate(data).with_etag(etag_of(row))

@@ -49,12 +49,14 @@ class Endpoint:
     query: type[BaseModel] | None = None
     auth: bool = True
     status: int = 200
+    max_body: int | None = None  # None: the MAX_BODY_BYTES setting
 
 
 def endpoint(*, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
-             auth: bool = True, status: int = 200) -> Callable[[Callable[[Call], Any]], Endpoint]:
+             auth: bool = True, status: int = 200,
+             max_body: int | None = None) -> Callable[[Callable[[Call], Any]], Endpoint]:
     def wrap(fn: Callable[[Call], Any]) -> Endpoint:
-        return Endpoint(fn, body, query, auth, status)
+        return Endpoint(fn, body, query, auth, status, max_body)
     return wrap
 
 
@@ -131,8 +133,9 @@ def execute(ep: Endpoint, req: ApiRequest) -> ApiResponse:
     caller: Caller | None = None
     try:
         settings = get_settings()
-        if len(req.body) > settings.max_body_bytes:
-            raise PayloadTooLarge(f"The body is over {settings.max_body_bytes} bytes.")
+        limit = ep.max_body or settings.max_body_bytes
+        if len(req.body) > limit:
+            raise PayloadTooLarge(f"The body is over {limit} bytes.")
         if ep.auth:
             from ..services.keys import authenticate
 

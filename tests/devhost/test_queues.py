@@ -232,3 +232,49 @@ def test_message_encoding_none_reads_plain_text(
     start(run_host, queue_app(queue_name, handler), connection_string, host_json(messageEncoding=encoding))
     wait_for(lambda: seen.calls)
     assert seen.calls[0]["body"] == b"plain!"
+
+
+def test_lease_is_renewed_while_the_function_runs(
+    run_host: Callable[..., DevHost], connection_string: str, queue_name: str, producer: Callable[..., QueueClient]
+) -> None:
+    seen = Recorder()
+
+    def handler(msg: func.QueueMessage) -> None:
+        seen.enter(msg)
+        time.sleep(5)  # 2.5 leases: without renewal the message would be received again meanwhile
+        seen.leave()
+
+    client = producer(queue_name)
+    client.send_message("slow")
+    run_host(queue_app(queue_name, handler), connection_string=connection_string, queue_lease_seconds=2)
+    wait_for(lambda: seen.calls, timeout=5)
+    time.sleep(3)
+    assert client.peek_messages() == []  # still leased (peek shows only visible messages)
+    wait_for(lambda: seen.active == 0 and count(client) == 0, timeout=5)  # deleted with the renewed receipt
+    assert len(seen.calls) == 1
+
+
+def test_lost_lease_is_logged_and_the_listener_carries_on(
+    run_host: Callable[..., DevHost], connection_string: str, queue_name: str,
+    producer: Callable[..., QueueClient], caplog: pytest.LogCaptureFixture,
+) -> None:
+    seen = Recorder()
+    client = producer(queue_name)
+
+    def handler(msg: func.QueueMessage) -> None:
+        n = seen.enter(msg)
+        if n == 1:  # someone else takes the message over: its pop receipt changes under the host
+            client.update_message(msg.id, pop_receipt=msg.pop_receipt, visibility_timeout=60)
+            time.sleep(1.5)  # past the first renewal (every 1 s)
+        seen.leave()
+
+    client.send_message("taken over")
+    run_host(queue_app(queue_name, handler), connection_string=connection_string, queue_lease_seconds=2)
+    wait_for(lambda: seen.calls, timeout=5)
+    client.send_message("next")
+    wait_for(lambda: len(seen.calls) == 2 and seen.active == 0, timeout=8)
+    assert seen.calls[1]["body"] == b"next"
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("lost the lease" in w and "PopReceiptMismatch" in w for w in warnings), warnings
+    wait_for(lambda: any("not deleted, lease lost" in r.getMessage() for r in caplog.records), timeout=3)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

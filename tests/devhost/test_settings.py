@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import azure.functions as func
 import pytest
 
 from devhost import azurite
+from devhost.host import DevHost
 from devhost.settings import (
-    HostConfig, load_local_settings, parse_timespan, resolve_app_setting, storage_connection_string,
+    HostConfig, load_local_settings, parse_timespan, resolve_app_setting, resolve_queue_lease,
+    storage_connection_string,
 )
 
 
@@ -84,3 +87,22 @@ def test_app_setting_references_and_connections() -> None:
     assert storage_connection_string("Other", env) == "DefaultEndpointsProtocol=http;X"
     with pytest.raises(KeyError):
         storage_connection_string(None, env)
+
+
+def test_queue_lease_argument_wins_over_environment_then_default() -> None:
+    assert resolve_queue_lease(None, {}) == 600  # the host's 10 minutes
+    assert resolve_queue_lease(None, {"DEVHOST_QUEUE_LEASE_SECONDS": " 3 "}) == 3
+    assert resolve_queue_lease(7, {"DEVHOST_QUEUE_LEASE_SECONDS": "3"}) == 7
+    for bad in ("0", "1.5", "soon", str(8 * 24 * 3600)):
+        with pytest.raises(ValueError, match="DEVHOST_QUEUE_LEASE_SECONDS"):
+            resolve_queue_lease(None, {"DEVHOST_QUEUE_LEASE_SECONDS": bad})
+    with pytest.raises(ValueError, match="queue_lease_seconds"):
+        resolve_queue_lease(0, {})
+
+
+def test_devhost_takes_queue_lease_from_argument_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEVHOST_QUEUE_LEASE_SECONDS", "5")
+    assert DevHost(func.FunctionApp(), host_json=None).queue_lease_seconds == 5
+    assert DevHost(func.FunctionApp(), host_json=None, queue_lease_seconds=2).queue_lease_seconds == 2
+    monkeypatch.delenv("DEVHOST_QUEUE_LEASE_SECONDS")
+    assert DevHost(func.FunctionApp(), host_json=None).queue_lease_seconds == 600

@@ -1,0 +1,203 @@
+// Power Textor backend in a business's own Azure subscription (resource-group scope).
+//
+//   az group create -n <rg> -l <region>
+//   az deployment group create -g <rg> -f infra/main.bicep -p infra/main.bicepparam
+//
+// Creates: a Flex Consumption function app (Python 3.11) running as a user-assigned managed
+// identity; one storage account with shared keys disabled (host state, the app's tables and
+// queues, the deployment package); Key Vault (RBAC) holding the Twilio auth token;
+// Log Analytics + Application Insights; the role assignments that tie them together.
+// infra/azuredeploy.json is the ARM form of this file (the "Deploy to Azure" button); the
+// CI workflow rebuilds it and fails when the committed copy has drifted.
+targetScope = 'resourceGroup'
+
+@description('Short lowercase name (letters and digits, starting with a letter) put in front of every resource name.')
+@minLength(2)
+@maxLength(10)
+param namePrefix string = 'textor'
+
+@description('Azure region of every resource; it must offer the Flex Consumption plan. Default: the resource group\'s region.')
+param location string = resourceGroup().location
+
+@description('Twilio Account SID (starts with AC), from the Twilio console.')
+@minLength(34)
+@maxLength(34)
+param twilioAccountSid string
+
+@description('Twilio auth token. Stored in Key Vault; the app reads it through a Key Vault reference.')
+@secure()
+@minLength(1)
+param twilioAuthToken string
+
+@description('Optional Twilio Messaging Service SID (starts with MG). Empty: send from the account\'s number.')
+param twilioMessagingServiceSid string = ''
+
+@description('Public base URL of the app when it is served under another host (custom domain, Front Door). Empty: https://<function app default host name>.')
+param publicBaseUrl string = ''
+
+@description('SMS provider: twilio sends real texts; outbox records them and sends nothing (trial run).')
+@allowed([
+  'twilio'
+  'outbox'
+])
+param smsProvider string = 'twilio'
+
+@description('Optional object id of the person (or group) who runs the admin CLI; gets Storage Table Data Contributor. Empty: assign it later with az role assignment create.')
+param adminPrincipalId string = ''
+
+@description('Most instances the app may scale out to (Flex Consumption).')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory per instance in MB (Flex Consumption).')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+// ---------------------------------------------------------------------------------------
+// Storage names: mirror shared_code/storage/names.py, one line per name.
+// tests/infra/test_cross_check.py fails when these lists and names.py disagree.
+// ---------------------------------------------------------------------------------------
+var storageTables = [
+  'Accounts'
+  'Numbers'
+  'ApiKeys'
+  'AddressBook'
+  'Campaigns'
+  'Recipients'
+  'Schedule'
+  'Idempotency'
+  'OptOuts'
+  'Outbox'
+]
+
+// Each queue also gets its '<name>-poison' twin (modules/storage.bicep).
+var storageQueues = [
+  'dispatch'
+  'send'
+]
+
+var storageContainers = [
+  'media'
+]
+
+// Flex Consumption deployment package container (not used by the code).
+var deploymentContainerName = 'app-package'
+
+// ---------------------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------------------
+var prefix = toLower(namePrefix)
+var token = uniqueString(resourceGroup().id, prefix)
+var tags = {
+  application: 'power-textor'
+}
+var functionAppName = '${prefix}-func-${token}'
+var planName = '${prefix}-plan-${token}'
+var identityName = '${prefix}-id-${token}'
+var workspaceName = '${prefix}-log-${token}'
+var appInsightsName = '${prefix}-appi-${token}'
+var storageAccountName = take('${replace(prefix, '-', '')}st${token}', 24)
+var keyVaultName = take('${prefix}-kv-${token}', 24)
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  params: {
+    name: identityName
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    workspaceName: workspaceName
+    appInsightsName: appInsightsName
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: storageAccountName
+    location: location
+    tags: tags
+    tableNames: storageTables
+    queueNames: storageQueues
+    containerNames: storageContainers
+    deploymentContainerName: deploymentContainerName
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    name: keyVaultName
+    location: location
+    tags: tags
+    twilioAuthToken: twilioAuthToken
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  name: 'roles'
+  params: {
+    identityId: identity.outputs.id
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+    adminPrincipalId: adminPrincipalId
+  }
+}
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    name: functionAppName
+    planName: planName
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    twilioAuthTokenUri: keyVault.outputs.twilioAuthTokenUri
+    twilioAccountSid: twilioAccountSid
+    twilioMessagingServiceSid: twilioMessagingServiceSid
+    publicBaseUrl: publicBaseUrl
+    smsProvider: smsProvider
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+  }
+  // The identity needs its storage, Key Vault and telemetry roles before the host starts.
+  dependsOn: [
+    roles
+  ]
+}
+
+@description('Name of the function app (for func azure functionapp publish / az functionapp deployment).')
+output functionAppName string = functionApp.outputs.name
+
+@description('Base URL of the API (the connector host is this without https://).')
+output functionAppUrl string = functionApp.outputs.baseUrl
+
+@description('Storage account (AzureWebJobsStorage__accountName for the admin CLI).')
+output storageAccountName string = storage.outputs.name
+
+@description('Key Vault holding the Twilio auth token (rotate it there).')
+output keyVaultName string = keyVault.outputs.name
+
+@description('Twilio number configuration: "A message comes in" webhook (HTTP POST).')
+output twilioInboundWebhookUrl string = '${functionApp.outputs.baseUrl}/api/twilio/inbound'
+
+@description('Twilio status callback URL (delivery receipts).')
+output twilioStatusCallbackUrl string = '${functionApp.outputs.baseUrl}/api/twilio/status'

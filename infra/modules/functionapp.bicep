@@ -1,0 +1,164 @@
+// The function app on a Flex Consumption (FC1) plan, Linux, Python 3.11.
+//
+// Flex Consumption rules (see infra/README.md): the runtime is set in functionAppConfig, never
+// with the FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION / WEBSITE_RUN_FROM_PACKAGE /
+// WEBSITE_TIME_ZONE app settings; the code package lives in a blob container read with the
+// user-assigned identity; host storage is identity-based (AzureWebJobsStorage__*).
+
+@description('Function app name (also the default host name <name>.azurewebsites.net).')
+param name string
+
+@description('Flex Consumption plan name.')
+param planName string
+
+@description('Azure region.')
+param location string
+
+@description('Tags for every resource.')
+param tags object
+
+@description('Resource id of the user-assigned identity.')
+param identityId string
+
+@description('Client id of the user-assigned identity.')
+param identityClientId string
+
+@description('Storage account for host state and the app data (identity-based).')
+param storageAccountName string
+
+@description('URL of the blob container holding the deployment package.')
+param deploymentContainerUrl string
+
+@description('Application Insights connection string.')
+param appInsightsConnectionString string
+
+@description('Versionless Key Vault URI of the Twilio auth token secret.')
+param twilioAuthTokenUri string
+
+@description('Twilio Account SID (AC...).')
+param twilioAccountSid string
+
+@description('Twilio Messaging Service SID (MG...), or empty.')
+param twilioMessagingServiceSid string
+
+@description('Public base URL override, or empty for https://<default host name>.')
+param publicBaseUrl string
+
+@description('SMS provider: twilio sends, outbox records and sends nothing.')
+@allowed([
+  'outbox'
+  'twilio'
+])
+param smsProvider string
+
+@description('Most instances the app may scale out to.')
+param maximumInstanceCount int
+
+@description('Memory per instance in MB.')
+param instanceMemoryMB int
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  // checkov:skip=CKV_AZURE_225:Zone redundancy on Flex Consumption needs always-ready instances (billed while idle) and is not offered in every region; a small business's SMS backend runs scale-to-zero.
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  // checkov:skip=CKV_AZURE_222:The API must be public: Power Automate (the connector) and Twilio (webhooks) call it from the internet. Callers authenticate with an API key or a Twilio signature.
+  // checkov:skip=CKV_AZURE_17:Neither Power Automate custom connectors nor Twilio webhooks present client certificates; authentication is the API key / Twilio signature checked by the code.
+  // checkov:skip=CKV_AZURE_212:Flex Consumption scales from zero; a minimum instance count means always-ready instances billed while idle.
+  // checkov:skip=CKV_AZURE_213:App Service health check probes a fixed instance pool; Flex Consumption manages scale-to-zero instances itself and the app has no health endpoint yet.
+  name: name
+  location: location
+  // azd finds the app to deploy the `api` service (azure.yaml) to by this tag.
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'python'
+        version: '3.11'
+      }
+    }
+  }
+}
+
+var trimmedBaseUrl = endsWith(publicBaseUrl, '/') ? substring(publicBaseUrl, 0, length(publicBaseUrl) - 1) : publicBaseUrl
+var baseUrl = empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : trimmedBaseUrl
+
+// Settings the Functions host reads: identity-based storage and Entra-authenticated telemetry.
+// (AzureWebJobsStorage__accountName / __clientId are read by shared_code/config.py too.)
+var hostAppSettings = {
+  AzureWebJobsStorage__accountName: storageAccountName
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+}
+
+// Settings the code reads (shared_code/config.py). Settings not listed keep their defaults:
+// tests/infra/test_cross_check.py holds the reviewed list and fails on any new setting.
+var codeAppSettings = {
+  SMS_PROVIDER: smsProvider
+  PUBLIC_BASE_URL: baseUrl
+  TWILIO_ACCOUNT_SID: twilioAccountSid
+  TWILIO_AUTH_TOKEN: '@Microsoft.KeyVault(SecretUri=${twilioAuthTokenUri})'
+}
+
+var optionalAppSettings = empty(twilioMessagingServiceSid) ? {} : { TWILIO_MESSAGING_SERVICE_SID: twilioMessagingServiceSid }
+
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  // checkov reads every sites/config resource as the site's "web" configuration; this one is
+  // the app settings list, so its site-configuration checks do not apply:
+  // checkov:skip=CKV_AZURE_13:Not site configuration (appsettings list). The app authenticates callers itself (API keys, Twilio signatures); App Service Authentication is not used.
+  // checkov:skip=CKV_AZURE_63:Not site configuration (appsettings list); HTTP logs go to Application Insights.
+  // checkov:skip=CKV_AZURE_65:Not site configuration (appsettings list); detailed error pages are an App Service (web app) feature.
+  // checkov:skip=CKV_AZURE_66:Not site configuration (appsettings list); failed request tracing is an App Service (web app) feature.
+  // checkov:skip=CKV_AZURE_80:Not site configuration (appsettings list); the app is Python, not .NET.
+  // checkov:skip=CKV_AZURE_88:Not site configuration (appsettings list); Flex Consumption has no Azure Files content share (code runs from the deployment blob).
+  // checkov:skip=CKV_AZURE_222:Not site configuration (appsettings list); see the same check on the site above.
+  parent: site
+  name: 'appsettings'
+  properties: union(hostAppSettings, codeAppSettings, optionalAppSettings)
+}
+
+output name string = site.name
+output defaultHostName string = site.properties.defaultHostName
+output baseUrl string = baseUrl

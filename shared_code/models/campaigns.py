@@ -1,0 +1,133 @@
+"""Campaigns (one per send action), their recipients, and the send actions' request body."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pydantic import Field
+
+from .base import EntityModel, RequestModel
+
+# Campaign statuses
+SCHEDULED, QUEUED, SENDING, SENT, CANCELLED = "Scheduled", "Queued", "Sending", "Sent", "Cancelled"
+NOT_DISPATCHED = (SCHEDULED, QUEUED)
+
+# Recipient statuses, in the order they may move (a status never moves back to a lower rank).
+PENDING, SENDING_R, QUEUED_R, SENT_R = "pending", "sending", "queued", "sent"
+DELIVERED, UNDELIVERED, FAILED, SKIPPED, CANCELLED_R = "delivered", "undelivered", "failed", "skipped", "cancelled"
+RANK = {PENDING: 0, SENDING_R: 1, QUEUED_R: 2, SENT_R: 3, DELIVERED: 4, UNDELIVERED: 4, FAILED: 4, SKIPPED: 4,
+        CANCELLED_R: 4}
+FINAL = frozenset({DELIVERED, UNDELIVERED, FAILED, SKIPPED, CANCELLED_R})
+ACCEPTED = frozenset({QUEUED_R, SENT_R, DELIVERED, UNDELIVERED})  # the provider took it
+
+
+class GroupRef(EntityModel):
+    GroupId: str
+    Name: str
+    ContactsCount: int = 0
+
+
+class Campaign(EntityModel):
+    CampaignId: str
+    AccountId: str
+    Operation: str
+    Type: str                      # Message | Review | MMS
+    IsReminder: bool = False
+    Body: str
+    PlaceId: str = ""              # the Google Place ID of a review request
+    SendDate: datetime
+    Status: str
+    CreatedAt: datetime
+    CreatedBy: str = ""            # the API key's name
+    CreatedByKeyId: str = ""
+    Groups: list[GroupRef] = Field(default_factory=list)
+    GroupIds: list[str] = Field(default_factory=list)
+    ContactIds: list[str] = Field(default_factory=list)
+    Numbers: list[str] = Field(default_factory=list)
+    MediaUrls: list[str] = Field(default_factory=list)
+    Segments: int = 1
+    Encoding: str = "GSM-7"
+    Version: int = 1
+    Reach: int = 0
+    SentCount: int = 0
+    DeliveredCount: int = 0
+    UndeliveredCount: int = 0
+    FailedCount: int = 0
+    SkippedCount: int = 0
+    PendingCount: int = 0
+    DispatchedAt: datetime | None = None
+    CancelledAt: datetime | None = None
+    CompletedAt: datetime | None = None
+    EventDate: str = ""
+    SeriesId: str = ""             # reminders made by one action share it
+
+
+class Recipient(EntityModel):
+    Phone: str
+    AccountId: str
+    ContactId: str = ""
+    Name: str = ""
+    Status: str = PENDING
+    Attempts: int = 0
+    ProviderSid: str = ""
+    ErrorCode: str = ""
+    ErrorMessage: str = ""
+    NextAttemptAt: datetime | None = None
+    SendingAt: datetime | None = None
+    Uncertain: bool = False  # the last attempt may have reached the provider: check before resending
+    UpdatedAt: datetime
+
+
+class SendBody(RequestModel):
+    """Every field any of the 36 send actions takes; each action says which it requires."""
+
+    To: str | list[str] | None = None
+    GroupName: str | list[str] | None = None
+    ContactNumber: str | list[str] | None = None
+    ContactName: str | None = Field(default=None, max_length=100)
+    ContactLastName: str | None = Field(default=None, max_length=100)
+    Body: str | None = None
+    Message: str | None = None
+    ReviewText: str | None = None
+    ReminderText: str | None = None
+    GooglePlaceId: str | None = None
+    PlaceId: str | None = None
+    ScheduledDate: str | None = None
+    ScheduledTime: str | None = None
+    ScheduledAt: str | None = None
+    EventDate: str | None = None
+    Day: int | None = None
+    Time: str | None = None
+    ExtraDaysBefore: list[int] | None = Field(default=None, max_length=10)
+    ReplySTOPToOptOut: bool = False
+
+    def items(self, field: str) -> list[str]:
+        """A recipients field as a list: one value, a list, or a comma/semicolon/newline
+        separated string (what a maker pastes into a text box)."""
+        value = getattr(self, field, None)
+        values = value if isinstance(value, list) else [value]
+        out: list[str] = []
+        for item in values:
+            if item is None:
+                continue
+            parts = str(item).replace(";", ",").replace("\n", ",").split(",")
+            out += [p.strip() for p in parts if p.strip()]
+        return out
+
+    def text(self, field: str) -> str | None:
+        """A single text field (a list sent where one value is expected: its first item)."""
+        value = getattr(self, field, None)
+        if isinstance(value, list):
+            value = next((str(v) for v in value if v is not None), None)
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+class RescheduleBody(RequestModel):
+    ScheduledAt: str | None = None
+    ScheduledDate: str | None = None
+    ScheduledTime: str | None = None
+
+
+class CampaignQuery(RequestModel):
+    status: str | None = None
+    top: int | None = Field(default=None, ge=1, le=500)
+    skiptoken: str | None = Field(default=None, max_length=200)

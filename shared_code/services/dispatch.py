@@ -1,0 +1,102 @@
+"""``dispatch``: expand a due campaign into Recipients and queue ``send`` batches.
+
+Safe to run twice: a recipient row is created once (insert-if-absent), and a send batch
+queued again only finds recipients already past ``pending``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+
+from ..clock import utcnow
+from ..models.campaigns import CANCELLED, NOT_DISPATCHED, PENDING, SENDING, SKIPPED, Campaign, Recipient
+from ..storage.names import SEND_QUEUE
+from ..storage.rows import StorageConflict
+from .context import repos
+
+log = logging.getLogger("powertextor.dispatch")
+CHUNK = 100  # one table transaction, one send message
+
+
+def _sources(c: Campaign) -> Iterator[tuple[str, str, str]]:
+    """(phone, contact id, name) for every recipient source, groups streamed page by page."""
+    book = repos().address_book
+    for phone in c.Numbers:
+        yield phone, "", ""
+    for contact_id in c.ContactIds:
+        contact = book.get_contact(c.AccountId, contact_id)
+        if contact is not None:
+            yield contact.Phone, contact.ContactId, contact.full_name
+    for group_id in c.GroupIds:
+        for member in book.list_members(c.AccountId, group_id):
+            yield member.Phone, member.ContactId, member.Name
+
+
+def dispatch(account_id: str, campaign_id: str, version: int) -> str:
+    """Returns what happened (for the log line): dispatched, stale, cancelled, missing."""
+    store = repos().campaigns
+    c = store.get(account_id, campaign_id)
+    if c is None:
+        return "missing"
+    if c.Status == CANCELLED:
+        store.unschedule(c)
+        return "cancelled"
+    if c.Version != version:
+        return "stale"  # rescheduled: a newer dispatch message exists
+    now = utcnow()
+    if c.SendDate > now and (c.SendDate - now).total_seconds() > 2:
+        return "early"  # a lost-dispatch re-queue raced a reschedule; the right message will fire
+    if c.Status in NOT_DISPATCHED:
+        c = _mark_sending(c, now)
+        if c is None:
+            return "cancelled"
+    opted_out = store.opted_out(account_id)
+    seen: set[str] = set()
+    chunk: list[Recipient] = []
+    total = 0
+    for phone, contact_id, name in _sources(c):
+        if phone in seen:
+            continue
+        seen.add(phone)
+        status = SKIPPED if phone in opted_out else PENDING
+        chunk.append(Recipient(Phone=phone, AccountId=account_id, ContactId=contact_id, Name=name, Status=status,
+                               ErrorCode="OptedOut" if status == SKIPPED else "", UpdatedAt=now))
+        if len(chunk) == CHUNK:
+            total += _flush(c, chunk)
+            chunk = []
+    total += _flush(c, chunk)
+    store.unschedule(c)
+    log.info("campaign %s dispatched: %d recipients", campaign_id, len(seen))
+    return "dispatched"
+
+
+def _mark_sending(c: Campaign, now: datetime) -> Campaign | None:
+    store = repos().campaigns
+    for _ in range(8):
+        if c.Status == CANCELLED:
+            return None
+        if c.Status not in NOT_DISPATCHED:
+            return c
+        c.Status, c.DispatchedAt = SENDING, now
+        try:
+            store.replace(c)
+            return store.get(c.AccountId, c.CampaignId) or c
+        except StorageConflict:
+            fresh = store.get(c.AccountId, c.CampaignId)
+            if fresh is None:
+                return None
+            c = fresh
+    return c
+
+
+def _flush(c: Campaign, chunk: list[Recipient]) -> int:
+    if not chunk:
+        return 0
+    repos().campaigns.create_recipients(c.CampaignId, chunk)
+    # Queue every pending phone of the chunk, also ones created by an earlier run: send skips
+    # the ones already past pending, so a re-run loses no one and texts no one twice.
+    phones = [r.Phone for r in chunk if r.Status == PENDING]
+    if phones:
+        repos().queues.send(SEND_QUEUE, {"a": c.AccountId, "c": c.CampaignId, "p": phones})
+    return len(chunk)

@@ -1,0 +1,225 @@
+"""``send``: text one batch of a campaign's recipients.
+
+Each recipient moves pending -> sending -> queued/delivered/failed with ETag-guarded batch
+writes, so a batch processed twice texts nobody twice. A recipient found stuck in ``sending``
+(its worker died mid-call) is reconciled with the provider before any new attempt. Transient
+provider errors are retried with exponential backoff through a delayed send message;
+permanent ones are final."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from ..clock import utcnow
+from ..config import get_settings
+from ..models.accounts import Account
+from ..models.campaigns import (CANCELLED, CANCELLED_R, DELIVERED, FAILED, PENDING, QUEUED_R, RANK, SENDING_R, SENT_R,
+                                Campaign, Recipient)
+from ..storage.names import SEND_QUEUE
+from ..storage.rows import StorageConflict
+from ..text.phones import mask
+from .context import repos
+
+log = logging.getLogger("powertextor.send")
+
+
+class RateGate:
+    """Token bucket shared by every sending thread of this instance."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait(self, per_second: float) -> None:
+        if per_second <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + 1.0 / per_second
+        delay = slot - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+
+_gate = RateGate()
+
+
+def backoff_seconds(attempt: int) -> float:
+    """1, 2, 4 … 60 s with ±20 % jitter so retried batches don't arrive together."""
+    base = min(60.0, 2.0 ** max(0, attempt - 1))
+    return base * random.uniform(0.8, 1.2)
+
+
+def status_callback(c: Campaign, phone: str) -> str | None:
+    base = get_settings().public_base_url
+    if not base:
+        return None
+    return f"{base.rstrip('/')}/api/twilio/status?{urlencode({'a': c.AccountId, 'c': c.CampaignId, 'r': phone})}"
+
+
+def _message(c: Campaign, account: Account, r: Recipient):  # noqa: ANN202
+    from ..sms.base import OutboundMessage
+
+    settings = get_settings()
+    service = account.MessagingServiceSid or settings.twilio_messaging_service_sid or None
+    return OutboundMessage(account_id=c.AccountId, campaign_id=c.CampaignId, to=r.Phone, body=c.Body,
+                           from_number=account.Phone, messaging_service_sid=service,
+                           media_urls=tuple(c.MediaUrls), status_callback=status_callback(c, r.Phone))
+
+
+def send_batch(account_id: str, campaign_id: str, phones: list[str]) -> dict[str, int]:
+    """Process one send message; returns counts per outcome (for the log line)."""
+    store = repos().campaigns
+    c = store.get(account_id, campaign_id)
+    account = repos().accounts.get(account_id)
+    if c is None or account is None:
+        return {"missing": len(phones)}
+    now = utcnow()
+    rows = store.get_recipients(campaign_id, phones)
+    if c.Status == CANCELLED:
+        _finish(campaign_id, [(r, CANCELLED_R, "", "Cancelled", "") for r in rows if r.Status == PENDING])
+        return {"cancelled": len(rows)}
+    ready = [r for r in rows if r.Status == PENDING and (r.NextAttemptAt is None or r.NextAttemptAt <= now)]
+    later = [r for r in rows if r.Status == PENDING and r.NextAttemptAt and r.NextAttemptAt > now]
+    stuck_after = timedelta(seconds=get_settings().send_stuck_seconds)
+    stuck = [r for r in rows if r.Status == SENDING_R and r.SendingAt and now - r.SendingAt > stuck_after]
+    claimed = _claim(campaign_id, ready + stuck, now)
+    counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": len(rows) - len(claimed) - len(later)}
+    if later:
+        _requeue(c, later, min(r.NextAttemptAt for r in later) - now)  # type: ignore[type-var]
+    if not claimed:
+        return counts
+    settings = get_settings()
+    with ThreadPoolExecutor(max_workers=min(settings.send_concurrency, len(claimed))) as pool:
+        outcomes = list(pool.map(lambda item: _send_one(c, account, *item), claimed))
+    results, retry = [], []
+    for (r, was_stuck_since), outcome in zip(claimed, outcomes):
+        kind, status, sid, code, message = outcome
+        counts[kind] += 1
+        if kind == "retry":
+            retry.append(r)
+        results.append((r, status, sid, code, message))
+    _finish(campaign_id, results)
+    if retry:
+        _requeue(c, retry, timedelta(seconds=max(r.NextAttemptAt for r in retry).timestamp() - now.timestamp())
+                 if all(r.NextAttemptAt for r in retry) else timedelta(seconds=1))
+    return counts
+
+
+def _claim(campaign_id: str, rows: list[Recipient], now: datetime) -> list[tuple[Recipient, datetime | None]]:
+    """pending/stuck -> sending, ETag-guarded: one transaction when nobody raced us, else row
+    by row. Returns (recipient, when a stuck earlier attempt began) for the rows we own."""
+    store = repos().campaigns
+    prepared = []
+    for r in rows:
+        # a worker died mid-call, or the last call timed out: the text may have gone out then
+        stuck_since = r.SendingAt if (r.Status == SENDING_R or r.Uncertain) else None
+        r.Status, r.SendingAt, r.UpdatedAt, r.Uncertain = SENDING_R, now, now, False
+        r.Attempts += 1
+        prepared.append((r, stuck_since))
+    if not prepared:
+        return []
+    try:
+        store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r) for r, _ in prepared])
+        owned = prepared
+    except StorageConflict:
+        owned = []
+        for r, since in prepared:
+            try:
+                store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r)])
+                owned.append((r, since))
+            except StorageConflict:
+                continue
+    # the writes changed the ETags: read them back once for the result writes
+    fresh = {x.Phone: x for x in store.get_recipients(campaign_id, [r.Phone for r, _ in owned])}
+    return [(fresh[r.Phone], since) for r, since in owned if r.Phone in fresh]
+
+
+def _send_one(c: Campaign, account: Account, r: Recipient, stuck_since: datetime | None) -> tuple:
+    from ..sms.base import ProviderError
+    from ..sms.factory import get_provider
+
+    provider = get_provider()
+    message = _message(c, account, r)
+    if stuck_since is not None:  # an earlier worker died mid-call: did the text go out?
+        try:
+            found = provider.find_sent(message, stuck_since - timedelta(seconds=5))
+        except ProviderError as err:
+            found = None
+            if err.transient:
+                return _retry(r, err)
+        if found is not None:
+            return ("sent", _status_after(found.status), found.sid, "", "")
+    _gate.wait(get_settings().send_rate_per_second)
+    try:
+        result = provider.send(message)
+    except ProviderError as err:
+        if err.transient:
+            return _retry(r, err)
+        log.info("send to %s failed permanently: %s %s", mask(r.Phone), err.code, err.message)
+        return ("failed", FAILED, "", str(err.code or err.status or ""), err.message[:500])
+    return ("sent", _status_after(result.status), result.sid, "", "")
+
+
+def _status_after(provider_status: str) -> str:
+    return DELIVERED if provider_status == "delivered" else SENT_R if provider_status == "sent" else QUEUED_R
+
+
+def _retry(r: Recipient, err: Exception) -> tuple:
+    code = str(getattr(err, "code", "") or getattr(err, "status", "") or "")
+    message = str(getattr(err, "message", err))[:500]
+    if r.Attempts >= get_settings().send_max_attempts:
+        return ("failed", FAILED, "", code, f"Gave up after {r.Attempts} attempts: {message}")
+    r.NextAttemptAt = utcnow() + timedelta(seconds=backoff_seconds(r.Attempts))
+    r.Uncertain = bool(getattr(err, "uncertain", False))
+    return ("retry", PENDING, "", code, message)
+
+
+def _finish(campaign_id: str, results: list[tuple[Recipient, str, str, str, str]]) -> None:
+    """Write outcomes; a status callback that already moved a row further is kept (monotonic)."""
+    store = repos().campaigns
+    now = utcnow()
+    ops, rows = [], []
+    for r, status, sid, code, message in results:
+        r.Status, r.ProviderSid, r.ErrorCode, r.ErrorMessage, r.UpdatedAt = status, sid or r.ProviderSid, code, \
+            message, now
+        if status != PENDING:
+            r.NextAttemptAt = None
+        ops.append(store.replace_recipient_op(campaign_id, r))
+        rows.append(r)
+    if not ops:
+        return
+    try:
+        store.write_recipients(campaign_id, ops)
+        return
+    except StorageConflict:
+        pass
+    for r in rows:
+        for _ in range(5):
+            try:
+                store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r)])
+                break
+            except StorageConflict:
+                current = store.get_recipient(campaign_id, r.Phone)
+                if current is None or RANK.get(current.Status, 0) >= RANK.get(r.Status, 0):
+                    if current is not None and not current.ProviderSid and r.ProviderSid:
+                        current.ProviderSid = r.ProviderSid
+                        r = current
+                        continue
+                    break
+                current.Status, current.ProviderSid = r.Status, r.ProviderSid or current.ProviderSid
+                current.ErrorCode, current.ErrorMessage, current.UpdatedAt = r.ErrorCode, r.ErrorMessage, now
+                current.NextAttemptAt = r.NextAttemptAt
+                r = current
+
+
+def _requeue(c: Campaign, rows: list[Recipient], delay: timedelta) -> None:
+    repos().queues.send(SEND_QUEUE, {"a": c.AccountId, "c": c.CampaignId, "p": [r.Phone for r in rows]},
+                        max(0.0, delay.total_seconds()))

@@ -1,0 +1,162 @@
+"""Campaigns, their recipients, the schedule index and idempotency records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from ..models.campaigns import Campaign, Recipient
+from .names import CAMPAIGNS, IDEMPOTENCY, OPT_OUTS, RECIPIENTS, SCHEDULE
+from .rows import Op, StorageConflict, create_op, delete_op, from_row, get_row, replace_op, to_row, transact
+from .tables import TableStore
+
+DUE = "due"
+
+
+def schedule_key(send_at: datetime, campaign_id: str) -> str:
+    return f"{send_at:%Y%m%dT%H%M%S}_{campaign_id}"
+
+
+class CampaignRepository:
+    def __init__(self, store: TableStore) -> None:
+        self.store = store
+
+    def _t(self, name: str):  # noqa: ANN202
+        return self.store.table(name)
+
+    # ---- campaigns ----
+    def get(self, acct: str, campaign_id: str) -> Campaign | None:
+        row = get_row(self._t(CAMPAIGNS), acct, campaign_id)
+        return from_row(Campaign, row) if row else None
+
+    def insert(self, c: Campaign) -> None:
+        transact(self._t(CAMPAIGNS), [create_op(to_row(c, c.AccountId, c.CampaignId))])
+
+    def replace(self, c: Campaign) -> None:
+        """ETag-guarded: raises StorageConflict("changed") if someone wrote first."""
+        transact(self._t(CAMPAIGNS), [replace_op(to_row(c, c.AccountId, c.CampaignId), c.etag)])
+
+    def list(self, acct: str, after_id: str | None = None, status: str | None = None) -> Iterator[Campaign]:
+        flt, params = "PartitionKey eq @pk", {"pk": acct}
+        if after_id:
+            flt, params = flt + " and RowKey gt @after", {**params, "after": after_id}
+        if status:
+            flt, params = flt + " and Status eq @st", {**params, "st": status}
+        for row in self._t(CAMPAIGNS).query_entities(flt, parameters=params, results_per_page=500):
+            yield from_row(Campaign, row)
+
+    # ---- recipients (PartitionKey = campaign id) ----
+    def recipient_create_ops(self, campaign_id: str, recipients: Sequence[Recipient]) -> list[Op]:
+        return [create_op(to_row(r, campaign_id, r.Phone)) for r in recipients]
+
+    def create_recipients(self, campaign_id: str, recipients: Sequence[Recipient]) -> list[Recipient]:
+        """Insert a chunk (≤ 100) at once; on a re-run insert one by one, keeping rows that
+        already exist untouched. Returns the recipients this call created."""
+        table = self._t(RECIPIENTS)
+        try:
+            transact(table, self.recipient_create_ops(campaign_id, recipients))
+            return list(recipients)
+        except StorageConflict:
+            pass
+        created = []
+        for r in recipients:
+            try:
+                transact(table, [create_op(to_row(r, campaign_id, r.Phone))])
+                created.append(r)
+            except StorageConflict:
+                continue
+        return created
+
+    def get_recipients(self, campaign_id: str, phones: Sequence[str]) -> list[Recipient]:
+        """Rows for a batch of phones (OR filters of at most 15 comparisons, the service limit)."""
+        table, out = self._t(RECIPIENTS), []
+        for i in range(0, len(phones), 14):
+            chunk = phones[i:i + 14]
+            params: dict[str, Any] = {"pk": campaign_id}
+            ors = []
+            for j, phone in enumerate(chunk):
+                params[f"r{j}"] = phone
+                ors.append(f"RowKey eq @r{j}")
+            flt = f"PartitionKey eq @pk and ( {' or '.join(ors)} )"
+            out += [from_row(Recipient, row) for row in table.query_entities(flt, parameters=params)]
+        return out
+
+    def get_recipient(self, campaign_id: str, phone: str) -> Recipient | None:
+        row = get_row(self._t(RECIPIENTS), campaign_id, phone)
+        return from_row(Recipient, row) if row else None
+
+    def replace_recipient_op(self, campaign_id: str, r: Recipient) -> Op:
+        return replace_op(to_row(r, campaign_id, r.Phone), r.etag)
+
+    def write_recipients(self, campaign_id: str, ops: Sequence[Op]) -> None:
+        transact(self._t(RECIPIENTS), ops)
+
+    def list_recipients(self, campaign_id: str, after: str | None = None,
+                        select: list[str] | None = None) -> Iterator[Any]:
+        flt, params = "PartitionKey eq @pk", {"pk": campaign_id}
+        if after:
+            flt, params = flt + " and RowKey gt @after", {**params, "after": after}
+        rows = self._t(RECIPIENTS).query_entities(flt, parameters=params, select=select, results_per_page=1000)
+        for row in rows:
+            yield row if select else from_row(Recipient, row)
+
+    # ---- schedule index: campaigns not yet dispatched ----
+    def schedule(self, c: Campaign, enqueued: bool) -> None:
+        row = {"PartitionKey": DUE, "RowKey": schedule_key(c.SendDate, c.CampaignId), "AccountId": c.AccountId,
+               "CampaignId": c.CampaignId, "Version": c.Version, "SendAt": c.SendDate, "Enqueued": enqueued}
+        from azure.data.tables import UpdateMode
+
+        self._t(SCHEDULE).upsert_entity(row, mode=UpdateMode.REPLACE)
+
+    def unschedule(self, c: Campaign) -> None:
+        try:
+            transact(self._t(SCHEDULE), [delete_op(DUE, schedule_key(c.SendDate, c.CampaignId))])
+        except StorageConflict:
+            pass
+
+    def due(self, before: datetime) -> Iterator[dict[str, Any]]:
+        yield from self._t(SCHEDULE).query_entities(
+            "PartitionKey eq @pk and RowKey lt @before",
+            parameters={"pk": DUE, "before": f"{before:%Y%m%dT%H%M%S}~"})
+
+    def mark_schedule(self, row: dict[str, Any], **fields: Any) -> None:
+        from azure.data.tables import UpdateMode
+
+        self._t(SCHEDULE).update_entity({"PartitionKey": DUE, "RowKey": row["RowKey"], **fields},
+                                        mode=UpdateMode.MERGE)
+
+    # ---- idempotency ----
+    def claim_idempotency(self, acct: str, key_hash: str, campaign_id: str, now: datetime) -> str | None:
+        """Record that ``key_hash`` makes ``campaign_id``; returns the earlier campaign id if the
+        key was already used (records over 24 h old are reused)."""
+        table = self._t(IDEMPOTENCY)
+        row = {"PartitionKey": acct, "RowKey": key_hash, "CampaignId": campaign_id, "CreatedAt": now}
+        for _ in range(3):
+            try:
+                transact(table, [create_op(row)])
+                return None
+            except StorageConflict:
+                old = get_row(table, acct, key_hash)
+                if old is None:
+                    continue
+                if (now - old["CreatedAt"]).total_seconds() > 24 * 3600:
+                    try:
+                        transact(table, [replace_op(row, old.metadata["etag"])])
+                        return None
+                    except StorageConflict:
+                        continue
+                return str(old["CampaignId"])
+        raise StorageConflict("changed")
+
+    def release_idempotency(self, acct: str, key_hash: str) -> None:
+        try:
+            transact(self._t(IDEMPOTENCY), [delete_op(acct, key_hash)])
+        except StorageConflict:
+            pass
+
+    # ---- opt-outs (managed by the inbound flow; read here to skip numbers) ----
+    def opted_out(self, acct: str) -> set[str]:
+        rows = self._t(OPT_OUTS).query_entities("PartitionKey eq @pk and OptedOut eq true",
+                                                parameters={"pk": acct}, select=["RowKey"])
+        return {r["RowKey"] for r in rows}

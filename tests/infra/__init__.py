@@ -1,0 +1,1 @@
+"""Infrastructure checks: Bicep syntax, checkov, code <-> infra cross-checks, ARM template."""
