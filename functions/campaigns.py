@@ -39,3 +39,9 @@ def CancelCampaign(req: func.HttpRequest) -> func.HttpResponse:
 def RescheduleCampaign(req: func.HttpRequest) -> func.HttpResponse:
     from shared_code.api import messages
     return respond(req, messages.reschedule_campaign)
+
+
+@bp.route(route="r/{code}", methods=["GET"])
+def FollowReviewLink(req: func.HttpRequest) -> func.HttpResponse:
+    from shared_code.api import messages
+    return respond(req, messages.follow_link)

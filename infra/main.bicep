@@ -72,6 +72,7 @@ var storageTables = [
   'Schedule'
   'Idempotency'
   'OptOuts'
+  'Links'
   'Outbox'
 ]
 

@@ -105,3 +105,12 @@ def twilio_status(call: Call):  # noqa: ANN201
     outcome = record_status(q.get("a", ""), q.get("c", ""), q.get("r", ""), params.get("MessageSid", ""),
                             params.get("MessageStatus", ""), params.get("ErrorCode", ""))
     return {"Outcome": outcome}
+
+
+@endpoint(auth=False)
+def follow_link(call: Call):  # noqa: ANN201
+    """A tracked review link: count the click, then 302 to Google's review form."""
+    from ..services.links import follow
+
+    target = follow(call.route("code"))
+    return Result({"Location": target}, status=302, headers={"Location": target})

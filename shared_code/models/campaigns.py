@@ -59,6 +59,7 @@ class Campaign(EntityModel):
     CompletedAt: datetime | None = None
     EventDate: str = ""
     SeriesId: str = ""             # reminders made by one action share it
+    LinkCode: str = ""             # tracked review link, if any
 
 
 class Recipient(EntityModel):
@@ -99,6 +100,7 @@ class SendBody(RequestModel):
     Time: str | None = None
     ExtraDaysBefore: list[int] | None = Field(default=None, max_length=10)
     ReplySTOPToOptOut: bool = False
+    TrackLink: bool = False  # review requests: a short link on our host that counts clicks
 
     def items(self, field: str) -> list[str]:
         """A recipients field as a list: one value, a list, or a comma/semicolon/newline

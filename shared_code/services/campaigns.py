@@ -50,6 +50,7 @@ class Content:
     segments: int
     encoding: str
     media_urls: list[str] = field(default_factory=list)
+    track_link: bool = False  # replace the review link with a tracked short link per campaign
 
 
 # ---------------------------------------------------------------- request -> parts
@@ -152,7 +153,8 @@ def build_content(caller: Caller, op: SendOperation, body: SendBody, media_urls:
         text = f"{text}\n{caller.account.OptOutText}"
     info = check_body(text, op.body_field)
     kind = {"review": "Review", "mms": "MMS"}.get(op.kind, "Message")
-    return Content(text, kind, place_id, info.segments, info.encoding, media_urls or [])
+    return Content(text, kind, place_id, info.segments, info.encoding, media_urls or [],
+                   track_link=op.kind == "review" and body.TrackLink)
 
 
 def send_times(op: SendOperation, body: SendBody, now: datetime) -> list[datetime]:
@@ -237,9 +239,23 @@ def _claim(caller: Caller, key_hash: str, campaign_id: str, now: datetime) -> li
 def _record(caller: Caller, op: SendOperation, campaign_id: str, content: Content, audience: Audience,
             when: datetime, now: datetime, body: SendBody, series: str) -> Campaign:
     due_now = when <= now + NOW_SLACK
+    text, link_code = content.body, ""
+    if content.track_link:
+        from .links import create_link
+
+        review = REVIEW_LINK.format(content.place_id)
+        made = create_link(caller.account_id, campaign_id, content.place_id, review)
+        if made:
+            link_code, short = made
+            text = text.replace(review, short)
+            from ..text.segments import count_segments
+
+            info = count_segments(text)
+            content = Content(text, content.type, content.place_id, info.segments, info.encoding,
+                              content.media_urls, track_link=True)
     campaign = Campaign(
         CampaignId=campaign_id, AccountId=caller.account_id, Operation=op.operation_id, Type=content.type,
-        IsReminder=op.timing == "reminder", Body=content.body, PlaceId=content.place_id, SendDate=when,
+        IsReminder=op.timing == "reminder", Body=content.body if not link_code else text, PlaceId=content.place_id, SendDate=when, LinkCode=link_code,
         Status=QUEUED if due_now else SCHEDULED, CreatedAt=now, CreatedBy=caller.key.Name,
         CreatedByKeyId=caller.key.KeyId, Groups=audience.groups, GroupIds=[g.GroupId for g in audience.groups],
         ContactIds=audience.contact_ids, Numbers=audience.numbers, MediaUrls=content.media_urls,
@@ -320,7 +336,15 @@ def campaign_data(c: Campaign) -> dict[str, Any]:
             "DeliveredCount": c.DeliveredCount, "FailedCount": c.FailedCount, "SkippedCount": c.SkippedCount,
             "PendingCount": c.PendingCount, "Operation": c.Operation, "Segments": c.Segments,
             "Encoding": c.Encoding, "SeriesId": c.SeriesId, "CancelledAt": iso(c.CancelledAt),
-            "CompletedAt": iso(c.CompletedAt)}
+            "CompletedAt": iso(c.CompletedAt), "LinkClicks": _clicks(c)}
+
+
+def _clicks(c: Campaign) -> int:
+    if not c.LinkCode:
+        return 0
+    from .links import clicks
+
+    return clicks(c.LinkCode)
 
 
 def message_record(caller: Caller, c: Campaign, contact: Contact | None) -> dict[str, Any]:

@@ -15,10 +15,11 @@ RECIPIENTS = "Recipients"    # PK campaign id, RK E.164: per-recipient status
 SCHEDULE = "Schedule"        # PK "due", RK "<send time>_<campaign>": campaigns not yet dispatched
 IDEMPOTENCY = "Idempotency"  # PK account id, RK hash of the idempotency key
 OPT_OUTS = "OptOuts"         # PK account id, RK E.164: numbers that replied STOP
+LINKS = "Links"              # PK short code: tracked review links (/api/r/{code}) and their clicks
 OUTBOX = "Outbox"            # PK account id: what the outbox provider "sent" (nothing leaves)
 
 TABLES: tuple[str, ...] = (ACCOUNTS, NUMBERS, API_KEYS, ADDRESS_BOOK, CAMPAIGNS, RECIPIENTS, SCHEDULE,
-                           IDEMPOTENCY, OPT_OUTS, OUTBOX)
+                           IDEMPOTENCY, OPT_OUTS, LINKS, OUTBOX)
 
 # queues (each has a "<name>-poison" twin made by the Functions host)
 DISPATCH_QUEUE = "dispatch"  # {a, c, v}: expand a campaign into recipients

@@ -1,0 +1,96 @@
+"""The devhost process killed mid-fan-out and restarted: every recipient texted once, none lost.
+
+Runs on its own Azurite so the session's in-process host (outbox provider) never touches
+these queues."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import ROOT
+from tests.support.client import Api
+from tests.support.fake_twilio import FakeTwilio
+from tests.support.tenants import new_phone
+
+
+def _start_host(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(port), "--azurite", "no"], cwd=ROOT,
+                            env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()[-3000:]
+        try:
+            requests.get(f"http://127.0.0.1:{port}/api/account", timeout=1)
+            return proc
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("devhost did not start")
+
+
+@pytest.mark.timeout(240)
+def test_killed_mid_fanout_every_recipient_texted_once(tmp_path):
+    from devhost import azurite
+    from devhost.azurite import free_port
+
+    store = azurite.start(tmp_path / "azurite")
+    fake = FakeTwilio(latency=0.03).start()
+    hosts: list[subprocess.Popen] = []
+    try:
+        env = {**os.environ, **fake.env(), "AzureWebJobsStorage": store.connection_string,
+               "DEVHOST_QUEUE_LEASE_SECONDS": "4", "SEND_STUCK_SECONDS": "3", "SMS_TIMEOUT_SECONDS": "1",
+               "SEND_CONCURRENCY": "4", "PYTHONUNBUFFERED": "1"}
+        port = free_port()
+        log = tmp_path / "devhost.log"
+
+        def cli(*args: str) -> dict:
+            out = subprocess.run([sys.executable, "-m", "shared_code.cli", *args, "--json"], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, timeout=60, check=True)
+            return json.loads(out.stdout)
+
+        account = cli("account", "create", "--name", "Crash Test Bakery", "--phone", new_phone())
+        key = cli("key", "create", "--account", account["AccountId"], "--name", "t", "--days", "30")["ApiKey"]
+        hosts.append(_start_host(env, port, log))
+        api = Api(f"http://127.0.0.1:{port}", key)
+        phones = [new_phone("646") for _ in range(300)]
+        group = api.post("groups", {"Name": "All", "Contacts": phones}).json()["Data"]
+        campaign = api.post("messages/sendsinglegroup", {"To": group["GroupId"], "Body": "Fresh bread"}).json()
+        campaign_id = campaign["Data"]["CampaignId"]
+
+        deadline = time.monotonic() + 60
+        while len(fake.messages) < 60 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert 0 < len(fake.messages) < 300, "kill must land mid-fan-out"
+        hosts[0].send_signal(signal.SIGKILL)
+        hosts[0].wait(timeout=10)
+        at_kill = len(fake.messages)
+
+        hosts.append(_start_host(env, port, log))
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline:
+            c = api.get(f"campaigns/{campaign_id}").json()["Data"]
+            if c["Status"] == "Sent":
+                break
+            time.sleep(0.5)
+        assert c["Status"] == "Sent", c
+        counts = fake.count_by_to()
+        assert sorted(counts) == sorted(phones), f"lost: {len(set(phones) - set(counts))}"
+        twice = {p: n for p, n in counts.items() if n > 1}
+        assert not twice, f"texted twice: {twice}"
+        assert c["SentCount"] == 300 and at_kill < 300
+    finally:
+        for proc in hosts:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+        fake.stop()
+        store.stop()
