@@ -3,45 +3,27 @@ the admin CLI, then plain HTTP calls with the key."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
-import time
 
 import requests
 
-from tests.conftest import ROOT
+from tests.support.processes import cli_json, start_devhost
 from tests.support.tenants import new_phone
 
 
-def test_walkthrough_against_a_devhost_process(storage):
+def test_walkthrough_against_a_devhost_process(storage, tmp_path):
     from devhost.azurite import free_port
 
     port = free_port()
     env = {**os.environ, "AzureWebJobsStorage": storage, "PYTHONUNBUFFERED": "1"}
-    host = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(port), "--azurite", "no"], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    host = start_devhost(env, port, tmp_path / "devhost.log")
     try:
         base = f"http://127.0.0.1:{port}/api"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{base}/account", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert host.poll() is None, host.stdout.read() if host.stdout else ""
-                assert time.monotonic() < deadline, "devhost did not start"
-                time.sleep(0.2)
-
-        def cli(*args: str) -> dict:
-            out = subprocess.run([sys.executable, "-m", "shared_code.cli", *args, "--json"], cwd=ROOT, env=env,
-                                 capture_output=True, text=True, timeout=60, check=True)
-            return json.loads(out.stdout)
-
-        account = cli("account", "create", "--name", "Walkthrough Cafe", "--phone", new_phone())
-        key = cli("key", "create", "--account", account["AccountId"], "--name", "flow", "--days", "30")["ApiKey"]
+        account = cli_json(env, "account", "create", "--name", "Walkthrough Cafe", "--phone", new_phone())
+        key = cli_json(env, "key", "create", "--account", account["AccountId"], "--name", "flow",
+                       "--days", "30")["ApiKey"]
         s = requests.Session()
         s.trust_env = False
         made = s.post(f"{base}/contacts/contactnew", json={"Phone": "+14155550123", "Name": "Ada"},

@@ -5,36 +5,17 @@ these queues."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-import requests
 
-from tests.conftest import ROOT
 from tests.support.client import Api
 from tests.support.fake_twilio import FakeTwilio
+from tests.support.processes import cli_json, start_devhost
 from tests.support.tenants import new_phone
-
-
-def _start_host(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(port), "--azurite", "no"], cwd=ROOT,
-                            env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text()[-3000:]
-        try:
-            requests.get(f"http://127.0.0.1:{port}/api/account", timeout=1)
-            return proc
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("devhost did not start")
 
 
 @pytest.mark.timeout(240)
@@ -52,14 +33,9 @@ def test_killed_mid_fanout_every_recipient_texted_once(tmp_path):
         port = free_port()
         log = tmp_path / "devhost.log"
 
-        def cli(*args: str) -> dict:
-            out = subprocess.run([sys.executable, "-m", "shared_code.cli", *args, "--json"], cwd=ROOT, env=env,
-                                 capture_output=True, text=True, timeout=60, check=True)
-            return json.loads(out.stdout)
-
-        account = cli("account", "create", "--name", "Crash Test Bakery", "--phone", new_phone())
-        key = cli("key", "create", "--account", account["AccountId"], "--name", "t", "--days", "30")["ApiKey"]
-        hosts.append(_start_host(env, port, log))
+        account = cli_json(env, "account", "create", "--name", "Crash Test Bakery", "--phone", new_phone())
+        key = cli_json(env, "key", "create", "--account", account["AccountId"], "--name", "t", "--days", "30")["ApiKey"]
+        hosts.append(start_devhost(env, port, log))
         api = Api(f"http://127.0.0.1:{port}", key)
         phones = [new_phone("646") for _ in range(300)]
         group = api.post("groups", {"Name": "All", "Contacts": phones}).json()["Data"]
@@ -74,7 +50,7 @@ def test_killed_mid_fanout_every_recipient_texted_once(tmp_path):
         hosts[0].wait(timeout=10)
         at_kill = len(fake.messages)
 
-        hosts.append(_start_host(env, port, log))
+        hosts.append(start_devhost(env, port, log))
         deadline = time.monotonic() + 150
         while time.monotonic() < deadline:
             c = api.get(f"campaigns/{campaign_id}").json()["Data"]

@@ -1,0 +1,37 @@
+"""Run the project as a user does: `python -m devhost` and the admin CLI, as subprocesses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli_json(env: dict[str, str], *args: str) -> dict:
+    """`python -m shared_code.cli ... --json` against the storage named in ``env``."""
+    out = subprocess.run([sys.executable, "-m", "shared_code.cli", *args, "--json"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(out.stdout)
+
+
+def start_devhost(env: dict[str, str], port: int, log: Path, timeout: float = 60) -> subprocess.Popen:
+    """Start `python -m devhost` on ``port`` (output to ``log``) and wait until it answers."""
+    proc = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(port), "--azurite", "no"], cwd=ROOT,
+                            env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"devhost exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            requests.get(f"http://127.0.0.1:{port}/api/account", timeout=1)
+            return proc
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("devhost did not start")
