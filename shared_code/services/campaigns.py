@@ -79,7 +79,7 @@ def _group(caller: Caller, ref: str, field_name: str) -> GroupRef:
 
 
 def resolve_audience(caller: Caller, op: SendOperation, body: SendBody) -> Audience:
-    from .groups import create_group, _change
+    from .groups import change_membership, create_group
     from .recipients import find_contact, get_or_create_contact, resolve_contacts
 
     account, to = caller.account, op.to_field
@@ -117,9 +117,9 @@ def resolve_audience(caller: Caller, op: SendOperation, body: SendBody) -> Audie
         contact, created = get_or_create_contact(account, phone, field=to, name=body.ContactName,
                                                  last_name=body.ContactLastName)
         if not created and (body.ContactName or body.ContactLastName):
-            from .contacts import _apply
+            from .contacts import apply_changes
 
-            contact = _apply(caller, contact.ContactId, name=body.ContactName, last_name=body.ContactLastName)
+            contact = apply_changes(caller, contact.ContactId, name=body.ContactName, last_name=body.ContactLastName)
         return Audience(contact_ids=[contact.ContactId], contact=contact)
     # new_group: the contacts in To become a new group named GroupName
     name = _required(op, body, "GroupName")
@@ -130,7 +130,7 @@ def resolve_audience(caller: Caller, op: SendOperation, body: SendBody) -> Audie
         raise ValidationFailed(f"{to} needs at least one contact.", field=to)
     contacts = resolve_contacts(account, refs, field=to, create_missing=True)
     group = create_group(caller, name)
-    _change(caller, group.GroupId, contacts, add=True)
+    change_membership(caller, group.GroupId, contacts, add=True)
     return Audience(groups=[GroupRef(GroupId=group.GroupId, Name=group.Name, ContactsCount=len(contacts))])
 
 
@@ -316,7 +316,8 @@ def delivery_final(c: Campaign, sent_grace: timedelta = timedelta(minutes=10)) -
         return True
     if c.Status != SENT:
         return False
-    if c.SentCount == c.DeliveredCount + c.UndeliveredCount - c.FailedCount:
+    with_receipt = c.DeliveredCount + (c.UndeliveredCount - c.FailedCount)  # provider-accepted, now final
+    if with_receipt == c.SentCount:
         return True
     return bool(c.CompletedAt and utcnow() - c.CompletedAt > sent_grace)
 

@@ -54,7 +54,7 @@ def create_or_rename(caller: Caller, body: CreateContactBody) -> dict[str, Any]:
     contact, created = get_or_create_contact(caller.account, body.Phone, field="Phone",
                                              name=body.Name, last_name=body.LastName)
     if not created and (body.Name is not None or body.LastName is not None):
-        contact = _apply(caller, contact.ContactId, name=body.Name, last_name=body.LastName)
+        contact = apply_changes(caller, contact.ContactId, name=body.Name, last_name=body.LastName)
     return contact_data(contact, _groups_of(caller, contact))
 
 
@@ -63,12 +63,12 @@ def update(caller: Caller, body: UpdateContactBody) -> dict[str, Any]:
     contact = _require(caller, body.Contact, "Contact")
     new_phone = (to_e164(body.UpdatedContactNumber, region=caller.account.Region, field="UpdatedContactNumber")
                  if body.UpdatedContactNumber else None)
-    contact = _apply(caller, contact.ContactId, name=body.UpdatedContactName,
+    contact = apply_changes(caller, contact.ContactId, name=body.UpdatedContactName,
                      last_name=body.UpdatedContactLastName, phone=new_phone)
     return contact_data(contact, _groups_of(caller, contact))
 
 
-def _apply(caller: Caller, contact_id: str, *, name: str | None = None, last_name: str | None = None,
+def apply_changes(caller: Caller, contact_id: str, *, name: str | None = None, last_name: str | None = None,
            phone: str | None = None) -> Contact:
     """Change a contact with an ETag-guarded write; a number change moves the phone index in
     the same transaction and then refreshes the contact's membership rows."""

@@ -35,7 +35,7 @@ def create(caller: Caller, body: CreateGroupBody) -> dict[str, Any]:
     """A group, with its members (numbers not yet in the address book become contacts)."""
     contacts = resolve_contacts(caller.account, body.Contacts, field="Contacts", create_missing=True)
     group = create_group(caller, body.Name)
-    _change(caller, group.GroupId, contacts, add=True)
+    change_membership(caller, group.GroupId, contacts, add=True)
     return group_data(_require(caller, group.GroupId))
 
 
@@ -67,21 +67,21 @@ def rename(caller: Caller, group_id: str, body: RenameGroupBody) -> dict[str, An
 def add_members(caller: Caller, group_id: str, body: GroupMembersBody) -> dict[str, Any]:
     _require(caller, group_id)
     contacts = resolve_contacts(caller.account, body.Contacts, field="Contacts", create_missing=True)
-    _change(caller, group_id, contacts, add=True)
+    change_membership(caller, group_id, contacts, add=True)
     return group_data(_require(caller, group_id))
 
 
 def remove_members(caller: Caller, group_id: str, body: GroupMembersBody) -> dict[str, Any]:
     _require(caller, group_id)
     contacts = resolve_contacts(caller.account, body.Contacts, field="Contacts", create_missing=False)
-    _change(caller, group_id, contacts, add=False)
+    change_membership(caller, group_id, contacts, add=False)
     return group_data(_require(caller, group_id))
 
 
 def remove_contact_from_group(caller: Caller, group_id: str, contact_id: str) -> None:
     contact = repos().address_book.get_contact(caller.account_id, contact_id)
     if contact is not None:
-        _change(caller, group_id, [contact], add=False)
+        change_membership(caller, group_id, [contact], add=False)
 
 
 def delete(caller: Caller, group_id: str) -> dict[str, Any]:
@@ -104,11 +104,11 @@ def delete(caller: Caller, group_id: str) -> dict[str, Any]:
             except StorageConflict:
                 continue
         contacts = [c for c in (book.get_contact(acct, m.ContactId) for m in batch) if c]
-        _change(caller, group_id, contacts, add=False, orphans=[m.ContactId for m in batch])
+        change_membership(caller, group_id, contacts, add=False, orphans=[m.ContactId for m in batch])
     return {"GroupId": group_id, "Deleted": True}
 
 
-def _change(caller: Caller, group_id: str, contacts: list[Contact], *, add: bool,
+def change_membership(caller: Caller, group_id: str, contacts: list[Contact], *, add: bool,
             orphans: list[str] | None = None) -> None:
     for i in range(0, len(contacts), CHUNK):
         _change_chunk(caller, group_id, contacts[i:i + CHUNK], add)

@@ -93,14 +93,14 @@ def send_batch(account_id: str, campaign_id: str, phones: list[str]) -> dict[str
     claimed = _claim(campaign_id, ready + stuck, now)
     counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": len(rows) - len(claimed) - len(later)}
     if later:
-        _requeue(c, later, min(r.NextAttemptAt for r in later) - now)  # type: ignore[type-var]
+        _requeue(c, later)
     if not claimed:
         return counts
     settings = get_settings()
     with ThreadPoolExecutor(max_workers=min(settings.send_concurrency, len(claimed))) as pool:
         outcomes = list(pool.map(lambda item: _send_one(c, account, *item), claimed))
     results, retry = [], []
-    for (r, was_stuck_since), outcome in zip(claimed, outcomes):
+    for (r, _), outcome in zip(claimed, outcomes):
         kind, status, sid, code, message = outcome
         counts[kind] += 1
         if kind == "retry":
@@ -108,8 +108,7 @@ def send_batch(account_id: str, campaign_id: str, phones: list[str]) -> dict[str
         results.append((r, status, sid, code, message))
     _finish(campaign_id, results)
     if retry:
-        _requeue(c, retry, timedelta(seconds=max(r.NextAttemptAt for r in retry).timestamp() - now.timestamp())
-                 if all(r.NextAttemptAt for r in retry) else timedelta(seconds=1))
+        _requeue(c, retry)
     return counts
 
 
@@ -183,43 +182,50 @@ def _retry(r: Recipient, err: Exception) -> tuple:
 
 
 def _finish(campaign_id: str, results: list[tuple[Recipient, str, str, str, str]]) -> None:
-    """Write outcomes; a status callback that already moved a row further is kept (monotonic)."""
+    """Write outcomes in one transaction; if a status callback got to a row first, fall back
+    to row-by-row monotonic writes so a receipt is never overwritten by an older status."""
     store = repos().campaigns
     now = utcnow()
-    ops, rows = [], []
+    rows = []
     for r, status, sid, code, message in results:
         r.Status, r.ProviderSid, r.ErrorCode, r.ErrorMessage, r.UpdatedAt = status, sid or r.ProviderSid, code, \
             message, now
         if status != PENDING:
             r.NextAttemptAt = None
-        ops.append(store.replace_recipient_op(campaign_id, r))
         rows.append(r)
-    if not ops:
+    if not rows:
         return
     try:
-        store.write_recipients(campaign_id, ops)
-        return
+        store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r) for r in rows])
     except StorageConflict:
-        pass
-    for r in rows:
-        for _ in range(5):
-            try:
-                store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r)])
-                break
-            except StorageConflict:
-                current = store.get_recipient(campaign_id, r.Phone)
-                if current is None or RANK.get(current.Status, 0) >= RANK.get(r.Status, 0):
-                    if current is not None and not current.ProviderSid and r.ProviderSid:
-                        current.ProviderSid = r.ProviderSid
-                        r = current
-                        continue
-                    break
-                current.Status, current.ProviderSid = r.Status, r.ProviderSid or current.ProviderSid
-                current.ErrorCode, current.ErrorMessage, current.UpdatedAt = r.ErrorCode, r.ErrorMessage, now
-                current.NextAttemptAt = r.NextAttemptAt
-                r = current
+        for r in rows:
+            _write_monotonic(campaign_id, r)
 
 
-def _requeue(c: Campaign, rows: list[Recipient], delay: timedelta) -> None:
+def _write_monotonic(campaign_id: str, r: Recipient) -> None:
+    store = repos().campaigns
+    for _ in range(5):
+        try:
+            store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r)])
+            return
+        except StorageConflict:
+            current = store.get_recipient(campaign_id, r.Phone)
+        if current is None:
+            return
+        if RANK.get(current.Status, 0) >= RANK.get(r.Status, 0):
+            if current.ProviderSid or not r.ProviderSid:
+                return  # the receipt already says more than we do
+            current.ProviderSid = r.ProviderSid  # keep the receipt's status, add the sid
+            r = current
+            continue
+        outcome = {k: getattr(r, k) for k in ("Status", "ProviderSid", "ErrorCode", "ErrorMessage", "UpdatedAt",
+                                               "NextAttemptAt", "Uncertain")}
+        r = current.model_copy(update=outcome)
+        r.with_etag(current.etag)
+
+
+def _requeue(c: Campaign, rows: list[Recipient]) -> None:
+    """Queue these recipients again, visible when the earliest of them may be retried."""
+    due = min((r.NextAttemptAt for r in rows if r.NextAttemptAt), default=utcnow())
     repos().queues.send(SEND_QUEUE, {"a": c.AccountId, "c": c.CampaignId, "p": [r.Phone for r in rows]},
-                        max(0.0, delay.total_seconds()))
+                        max(0.0, (due - utcnow()).total_seconds()))
