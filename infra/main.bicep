@@ -74,12 +74,18 @@ var storageTables = [
   'OptOuts'
   'Links'
   'Outbox'
+  'OptOutLog'
+  'Inbound'
+  'Subscriptions'
+  'Deliveries'
 ]
 
 // Each queue also gets its '<name>-poison' twin (modules/storage.bicep).
 var storageQueues = [
   'dispatch'
   'send'
+  'inbound'
+  'notify'
 ]
 
 var storageContainers = [

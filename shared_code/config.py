@@ -57,6 +57,20 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, gt=0, validation_alias=AliasChoices("MAX_BODY_BYTES"))
     key_last_used_interval_seconds: int = Field(
         default=60, ge=0, validation_alias=AliasChoices("KEY_LAST_USED_INTERVAL_SECONDS"))
+    # received texts and trigger deliveries (shared_code/services/notify.py)
+    callback_allow_localhost: bool = Field(
+        default=False, validation_alias=AliasChoices("CALLBACK_ALLOW_LOCALHOST"),
+        description="Local development only: trigger callbacks may go to 127.0.0.1/localhost, over http too.")
+    notify_timeout_seconds: float = Field(default=10.0, gt=0, le=120,
+                                          validation_alias=AliasChoices("NOTIFY_TIMEOUT_SECONDS"))
+    notify_backoff_seconds: float = Field(
+        default=10.0, gt=0, validation_alias=AliasChoices("NOTIFY_BACKOFF_SECONDS"),
+        description="First retry delay of a failed trigger delivery; doubles per attempt.")
+    notify_backoff_max_seconds: float = Field(default=3600.0, gt=0,
+                                              validation_alias=AliasChoices("NOTIFY_BACKOFF_MAX_SECONDS"))
+    notify_max_age_seconds: float = Field(
+        default=86400.0, gt=0, validation_alias=AliasChoices("NOTIFY_MAX_AGE_SECONDS"),
+        description="A delivery still failing this long after its first attempt is dead-lettered.")
 
 
 @lru_cache(maxsize=1)

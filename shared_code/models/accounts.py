@@ -8,6 +8,8 @@ from .base import EntityModel
 
 DEFAULT_OPT_OUT_TEXT = "Reply STOP to opt out"
 DEFAULT_HELP_TEXT = "Reply STOP to unsubscribe. Msg&data rates may apply."
+DEFAULT_STOP_REPLY = "You have been unsubscribed and will receive no more messages from us. Reply START to resubscribe."
+DEFAULT_START_REPLY = "You have been resubscribed and will receive messages from us again. Reply STOP to unsubscribe."
 KEY_VALIDITY_DAYS = (30, 60, 90, 180, 365, 0)  # 0 = never expires
 
 
@@ -19,6 +21,8 @@ class Account(EntityModel):
     TimeZone: str = "UTC"
     OptOutText: str = DEFAULT_OPT_OUT_TEXT
     HelpText: str = DEFAULT_HELP_TEXT
+    StopReplyText: str = DEFAULT_STOP_REPLY    # confirmation of STOP (unless Twilio replied)
+    StartReplyText: str = DEFAULT_START_REPLY  # confirmation of START
     MessagingServiceSid: str = ""
     CreatedAt: datetime
 

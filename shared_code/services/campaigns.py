@@ -71,7 +71,7 @@ def _looks_like_id(ref: str) -> bool:
 
 
 def _group(caller: Caller, ref: str, field_name: str) -> GroupRef:
-    group = repos().address_book.get_group(caller.account_id, ref)
+    group = repos().address_book.get_group(caller.account_id, ref) if _looks_like_id(ref) else None
     if group is None:
         raise NotFound(f"{field_name}: no group '{ref}'. Pick one from the list.", code="GroupNotFound",
                        field=field_name)

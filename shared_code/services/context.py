@@ -13,6 +13,7 @@ from ..models.accounts import Account, ApiKey
 from ..storage.accounts import AccountRepository, ApiKeyRepository
 from ..storage.address_book import AddressBookRepository
 from ..storage.campaigns import CampaignRepository
+from ..storage.inbound import DeliveryRepository, InboundRepository, OptOutRepository, SubscriptionRepository
 from ..storage.queues import QueueStore
 from ..storage.tables import TableStore
 
@@ -48,6 +49,22 @@ class Repositories:
     @cached_property
     def campaigns(self) -> CampaignRepository:
         return CampaignRepository(self.store)
+
+    @cached_property
+    def optouts(self) -> OptOutRepository:
+        return OptOutRepository(self.store)
+
+    @cached_property
+    def inbound(self) -> InboundRepository:
+        return InboundRepository(self.store)
+
+    @cached_property
+    def subscriptions(self) -> SubscriptionRepository:
+        return SubscriptionRepository(self.store)
+
+    @cached_property
+    def deliveries(self) -> DeliveryRepository:
+        return DeliveryRepository(self.store)
 
     @cached_property
     def queues(self) -> QueueStore:

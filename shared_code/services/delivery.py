@@ -35,7 +35,10 @@ def record_status(account_id: str, campaign_id: str, phone: str, sid: str, provi
             r.ErrorCode = error_code
         try:
             store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r)])
-            return "updated"
         except StorageConflict:
             continue
+        from .status_events import recipients_final
+
+        recipients_final(account_id, campaign_id, [r])  # the delivery-status trigger, if final
+        return "updated"
     return "ignored"

@@ -51,7 +51,7 @@ def dispatch(account_id: str, campaign_id: str, version: int) -> str:
         c = _mark_sending(c, now)
         if c is None:
             return "cancelled"
-    opted_out = store.opted_out(account_id)
+    opted_out = repos().optouts.all_opted_out(account_id)  # send checks again, just before texting
     seen: set[str] = set()
     chunk: list[Recipient] = []
     total = 0

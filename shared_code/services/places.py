@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..clock import iso, utcnow
@@ -11,6 +12,9 @@ from ..models.address_book import CreatePlaceBody, ListQuery, Place, UpdatePlace
 from ..storage.rows import StorageConflict
 from .context import Caller, repos
 from .paging import Page, matches, paginate
+
+
+PLACE_REF = re.compile(r"^[A-Za-z0-9_-]{3,512}$")  # a Google Place ID (as CreatePlaceBody checks) or a ULID
 
 
 def place_data(p: Place) -> dict[str, Any]:
@@ -24,7 +28,10 @@ def _taken(gpid: str) -> Conflict:
 
 
 def find_place(caller: Caller, ref: str) -> Place | None:
-    """A place by its Google Place ID (the dropdown value) or by our id."""
+    """A place by its Google Place ID (the dropdown value) or by our id. Anything else (a
+    slash, a control character: not a valid table key) is no place, not a storage error."""
+    if not PLACE_REF.match(ref or ""):
+        return None
     book = repos().address_book
     place_id = book.place_id_for_google_id(caller.account_id, ref) or ref
     return book.get_place(caller.account_id, place_id)

@@ -4,7 +4,8 @@ Each recipient moves pending -> sending -> queued/delivered/failed with ETag-gua
 writes, so a batch processed twice texts nobody twice. A recipient found stuck in ``sending``
 (its worker died mid-call) is reconciled with the provider before any new attempt. Transient
 provider errors are retried with exponential backoff through a delayed send message;
-permanent ones are final."""
+permanent ones are final. Just before claiming, numbers that opted out since dispatch are
+skipped (the send-time opt-out check)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from ..clock import utcnow
 from ..config import get_settings
 from ..models.accounts import Account
 from ..models.campaigns import (CANCELLED, CANCELLED_R, DELIVERED, FAILED, PENDING, QUEUED_R, RANK, SENDING_R, SENT_R,
-                                Campaign, Recipient)
+                                SKIPPED, Campaign, Recipient)
 from ..storage.names import SEND_QUEUE
 from ..storage.rows import StorageConflict
 from ..text.phones import mask
@@ -90,8 +91,10 @@ def send_batch(account_id: str, campaign_id: str, phones: list[str]) -> dict[str
     later = [r for r in rows if r.Status == PENDING and r.NextAttemptAt and r.NextAttemptAt > now]
     stuck_after = timedelta(seconds=get_settings().send_stuck_seconds)
     stuck = [r for r in rows if r.Status == SENDING_R and r.SendingAt and now - r.SendingAt > stuck_after]
-    claimed = _claim(campaign_id, ready + stuck, now)
-    counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": len(rows) - len(claimed) - len(later)}
+    due, opted_out = _drop_opted_out(c, ready + stuck)
+    claimed = _claim(campaign_id, due, now)
+    counts = {"sent": 0, "retry": 0, "failed": 0, "optedout": opted_out,
+              "skipped": len(rows) - len(claimed) - len(later) - opted_out}
     if later:
         _requeue(c, later)
     if not claimed:
@@ -109,7 +112,34 @@ def send_batch(account_id: str, campaign_id: str, phones: list[str]) -> dict[str
     _finish(campaign_id, results)
     if retry:
         _requeue(c, retry)
+    from .status_events import recipients_final
+
+    recipients_final(c.AccountId, campaign_id, [r for r, *_ in results])
     return counts
+
+
+def _drop_opted_out(c: Campaign, rows: list[Recipient]) -> tuple[list[Recipient], int]:
+    """The send-time opt-out check: a number that replied STOP after the campaign was
+    dispatched is marked skipped (ErrorCode OptedOut, counted in SkippedCount), never texted.
+    ETag-guarded: a row another worker changed meanwhile is left to that worker."""
+    if not rows:
+        return rows, 0
+    blocked = repos().optouts.opted_out_among(c.AccountId, [r.Phone for r in rows])
+    if not blocked:
+        return rows, 0
+    store, now, skipped = repos().campaigns, utcnow(), 0
+    for r in rows:
+        if r.Phone not in blocked:
+            continue
+        r.Status, r.ErrorCode, r.UpdatedAt, r.NextAttemptAt = SKIPPED, "OptedOut", now, None
+        r.ErrorMessage = "The number opted out (STOP) before it was texted."
+        try:
+            store.write_recipients(c.CampaignId, [store.replace_recipient_op(c.CampaignId, r)])
+            skipped += 1
+        except StorageConflict:
+            continue
+    log.info("campaign %s: %d opted-out recipient(s) skipped at send time", c.CampaignId, skipped)
+    return [r for r in rows if r.Phone not in blocked], skipped
 
 
 def _claim(campaign_id: str, rows: list[Recipient], now: datetime) -> list[tuple[Recipient, datetime | None]]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ..models.campaigns import Campaign, Recipient
-from .names import CAMPAIGNS, IDEMPOTENCY, OPT_OUTS, RECIPIENTS, SCHEDULE
+from .names import CAMPAIGNS, IDEMPOTENCY, RECIPIENTS, SCHEDULE
 from .rows import Op, StorageConflict, create_op, delete_op, from_row, get_row, replace_op, to_row, transact
 from .tables import TableStore
 
@@ -154,9 +154,3 @@ class CampaignRepository:
             transact(self._t(IDEMPOTENCY), [delete_op(acct, key_hash)])
         except StorageConflict:
             pass
-
-    # ---- opt-outs (managed by the inbound flow; read here to skip numbers) ----
-    def opted_out(self, acct: str) -> set[str]:
-        rows = self._t(OPT_OUTS).query_entities("PartitionKey eq @pk and OptedOut eq true",
-                                                parameters={"pk": acct}, select=["RowKey"])
-        return {r["RowKey"] for r in rows}

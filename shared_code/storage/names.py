@@ -18,14 +18,21 @@ OPT_OUTS = "OptOuts"         # PK account id, RK E.164: numbers that replied STO
 LINKS = "Links"              # PK short code: tracked review links (/api/r/{code}) and their clicks
 OUTBOX = "Outbox"            # PK account id: what the outbox provider "sent" (nothing leaves)
 
+OPT_OUT_LOG = "OptOutLog"    # PK account id, RK "<E.164>_<desc id>": audit of every opt-out/in/help
+INBOUND = "Inbound"          # PK account id: "m_<desc id>" received texts, "sid_<MessageSid>" dedupe index
+SUBSCRIPTIONS = "Subscriptions"  # PK account id: "s_<id>" trigger registrations, "u_<hash>" same-callback index
+DELIVERIES = "Deliveries"    # PK account id, RK "<subscription>_<event>": one per subscription and event
+
 TABLES: tuple[str, ...] = (ACCOUNTS, NUMBERS, API_KEYS, ADDRESS_BOOK, CAMPAIGNS, RECIPIENTS, SCHEDULE,
-                           IDEMPOTENCY, OPT_OUTS, LINKS, OUTBOX)
+                           IDEMPOTENCY, OPT_OUTS, LINKS, OUTBOX, OPT_OUT_LOG, INBOUND, SUBSCRIPTIONS, DELIVERIES)
 
 # queues (each has a "<name>-poison" twin made by the Functions host)
 DISPATCH_QUEUE = "dispatch"  # {a, c, v}: expand a campaign into recipients
 SEND_QUEUE = "send"          # {a, c, p: [phones]}: text a batch of recipients
+INBOUND_QUEUE = "inbound"    # {a, p: {form params}, r}: a received text, signature already checked
+NOTIFY_QUEUE = "notify"      # {a, s, k, t, n, f, e, p}: one trigger delivery (subscription x event)
 
-QUEUES: tuple[str, ...] = (DISPATCH_QUEUE, SEND_QUEUE)
+QUEUES: tuple[str, ...] = (DISPATCH_QUEUE, SEND_QUEUE, INBOUND_QUEUE, NOTIFY_QUEUE)
 
 # blob containers
 MEDIA_CONTAINER = "media"    # MMS attachments, sent to the provider as SAS URLs

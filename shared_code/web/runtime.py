@@ -103,17 +103,35 @@ def parse_query(model: type[BaseModel], req: ApiRequest) -> BaseModel:
         raise validation_error(err, "query") from err
 
 
-def _next_link(req: ApiRequest, token: str) -> str:
+def self_link(req: ApiRequest, name: str, value: str) -> str:
+    """This request's URL on the public host, with query value ``name`` set to ``value``
+    (paging NextLinks, polling-trigger Locations)."""
     parts = urlsplit(req.url)
     base = get_settings().public_base_url
     if base:
         b = urlsplit(base)
         parts = parts._replace(scheme=b.scheme, netloc=b.netloc)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lstrip("$") != "skiptoken"]
-    return urlunsplit(parts._replace(query=urlencode([*query, ("skiptoken", token)])))
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lstrip("$") != name]
+    return urlunsplit(parts._replace(query=urlencode([*query, (name, value)])))
+
+
+def public_link(req: ApiRequest, path: str) -> str:
+    """An absolute URL for ``path`` (e.g. "/api/twilio/ID") on PUBLIC_BASE_URL, else on the
+    scheme and host the caller used."""
+    base = get_settings().public_base_url
+    if not base:
+        parts = urlsplit(req.url)
+        base = f"{parts.scheme}://{parts.netloc}"
+    return base.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _next_link(req: ApiRequest, token: str) -> str:
+    return self_link(req, "skiptoken", token)
 
 
 def _render(result: Any, ep: Endpoint, req: ApiRequest) -> ApiResponse:
+    if isinstance(result, ApiResponse):  # a non-JSON answer (TwiML for Twilio's webhook)
+        return result
     if isinstance(result, Page):
         result = Result(result.items, next_token=result.next_token)
     if not isinstance(result, Result):

@@ -54,10 +54,19 @@ KEEP_DEFAULT: dict[str, str] = {
     "TWILIO_API_BASE_URL": (
         "Must stay UNSET in Azure: it exists only so tests can point the Twilio client at a fake "
         "server or Prism; unset means Twilio's real API."),
+    "CALLBACK_ALLOW_LOCALHOST": (
+        "Must stay OFF (default false) in Azure: it is for local development and tests only, letting "
+        "trigger callbacks reach http://127.0.0.1; in Azure callbacks must be https to public hosts (SSRF guard)."),
+    "NOTIFY_TIMEOUT_SECONDS": "Tuning knob; 10 s per trigger callback POST, then the delivery is retried with backoff.",
+    "NOTIFY_BACKOFF_SECONDS": "Tuning knob; a failed trigger delivery is retried after 10 s, doubling per attempt.",
+    "NOTIFY_BACKOFF_MAX_SECONDS": "Tuning knob; retries of a failed trigger delivery are at most an hour apart.",
+    "NOTIFY_MAX_AGE_SECONDS": (
+        "Tuning knob; a trigger delivery still failing 24 h after its first attempt is dead-lettered "
+        "(visible in the subscription's status)."),
 }
 
 # Must never be set in Azure (see KEEP_DEFAULT for why).
-MUST_NOT_SET = {"AzureWebJobsStorage", "TWILIO_API_BASE_URL"}
+MUST_NOT_SET = {"AzureWebJobsStorage", "TWILIO_API_BASE_URL", "CALLBACK_ALLOW_LOCALHOST"}
 
 # Set by the Bicep for the Functions host / platform, not read by config.py.
 HOST_SETTINGS: dict[str, str] = {

@@ -1,0 +1,71 @@
+"""Pure rules of received texts: keyword matching, the SSRF guard's address rule, the
+polling cursor's id arithmetic, media items."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared_code.services.callbacks import CallbackRefused, _allowed_ip, check_url
+from shared_code.services.keywords import classify, first_word
+
+
+@pytest.mark.parametrize("body,expected", [
+    ("STOP", ("STOP", "optout")), (" stop\n", ("STOP", "optout")), ("Unsubscribe", ("UNSUBSCRIBE", "optout")),
+    ("stopall", ("STOPALL", "optout")), ("end", ("END", "optout")), ("Start", ("START", "optin")),
+    ("yes", ("YES", "optin")), ("UNSTOP", ("UNSTOP", "optin")), ("help", ("HELP", "help")), ("Info", ("INFO", "help")),
+    ("stop it", ("", "")), ("please stop", ("", "")), ("STOP.", ("", "")), ("", ("", "")), (None, ("", "")),
+    ("hello", ("", "")),
+])
+def test_keywords_are_the_whole_trimmed_body_any_case(body, expected):
+    assert classify(body) == expected
+
+
+def test_twilio_opt_out_type_wins_even_for_custom_keywords():
+    assert classify("STOP", "STOP") == ("STOP", "optout")
+    assert classify("ARRET", "STOP") == ("STOP", "optout")   # a custom keyword Twilio matched
+    assert classify("hello", "HELP") == ("HELP", "help")
+    assert first_word("  join us ") == "JOIN" and first_word("") == ""
+
+
+@pytest.mark.parametrize("ip,local,ok", [
+    ("8.8.8.8", False, True), ("10.0.0.1", False, False), ("192.168.1.1", False, False),
+    ("172.16.0.1", False, False), ("127.0.0.1", False, False), ("127.0.0.1", True, True),
+    ("169.254.169.254", True, False), ("100.64.0.1", False, False), ("168.63.129.16", False, False),
+    ("::1", False, False), ("::ffff:10.0.0.1", False, False), ("fd00::1", False, False), ("224.0.0.1", False, False),
+    ("0.0.0.0", True, False), ("not-an-ip", False, False),
+])
+def test_only_public_addresses_may_receive_callbacks(ip, local, ok):
+    assert _allowed_ip(ip, local) is ok
+
+
+@pytest.mark.parametrize("url", ["http://example.com/x", "ftp://example.com/", "https://", "https://u:p@example.com/"])
+def test_malformed_or_plain_http_urls_are_refused_without_dns(url, monkeypatch):
+    import socket
+
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: pytest.fail("no DNS lookup expected"))
+    with pytest.raises(CallbackRefused) as err:
+        check_url(url)
+    assert err.value.field == "WebHookUri" and err.value.status == 400
+
+
+def test_cursor_arithmetic_matches_descending_ids():
+    from shared_code.ids import new_desc_id
+    from shared_code.models.inbound import InboundMessage
+    from shared_code.services.received import _ms_of
+    from shared_code.storage.inbound import desc_floor
+
+    ms = 1_780_000_000_123
+    mid = new_desc_id(ms)
+    m = InboundMessage(MessageId=mid, AccountId="a", ReceivedAt="2026-01-01T00:00:00Z")
+    assert _ms_of(m) == ms
+    assert desc_floor(ms) <= mid < desc_floor(ms - 1)           # in (ms - 1, ms]
+    assert new_desc_id(ms + 1) < desc_floor(ms) <= new_desc_id(ms)  # newer sorts first
+
+
+def test_every_media_item_is_kept_in_order():
+    from shared_code.services.inbound import media_items
+
+    params = {"NumMedia": "3", "MediaUrl0": "u0", "MediaContentType0": "image/png", "MediaUrl2": "u2",
+              "MediaContentType2": "video/mp4", "MediaUrl1": "u1", "MediaContentType1": "image/gif"}
+    assert [m["Url"] for m in media_items(params)] == ["u0", "u1", "u2"]
+    assert media_items({"NumMedia": "0"}) == []
