@@ -948,11 +948,12 @@ def inbound_definitions() -> dict[str, Schema]:
     for name, item, what, paged in (
             ("SubscriptionListResponse", "Subscription", "The flows registered on your triggers.", False),
             ("ReceivedTextListResponse", "ReceivedText", "Received texts, newest first.", True),
-            ("ReceivedTextBatchResponse", "ReceivedText", "The texts received since the last check, oldest first.",
-             False),
             ("OptOutListResponse", "OptOutState", "Opted-out numbers, in number order.", True),
     ):
         defs[name] = envelope(array(ref(item), "Items", what), what, paged=paged)
+    # A batch polling trigger answers with the bare array; the platform starts one run per item.
+    defs["ReceivedTextBatchResponse"] = array(ref("ReceivedText"), "Received Texts",
+                                              "The texts received since the last check, oldest first.")
     return defs
 
 

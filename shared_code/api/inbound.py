@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..models.inbound import (MMS, SMS, STATUS, OptOutBody, OptOutCheckQuery, OptOutQuery, PollQuery, ReceivedQuery,
                               StatusSubscribeBody, SubscribeBody)
 from ..services import optouts, received, subscriptions
+from ..web.envelope import dumps
 from ..web.request import ApiResponse, Result
 from ..web.runtime import Call, endpoint, public_link, self_link
 
@@ -74,11 +75,15 @@ def get_received(call: Call):  # noqa: ANN201
 
 @endpoint(query=PollQuery)
 def poll_received(call: Call):  # noqa: ANN201
-    """Polling trigger: 202 + Location + Retry-After when nothing is new, else 200 with the
-    texts; either way Location carries the next cursor."""
+    """Polling trigger: 202 + Location + Retry-After (envelope, no items) when nothing is new,
+    else 200 whose body is the bare JSON array of texts — an ``x-ms-trigger: batch`` trigger's
+    response is the array the platform splits into one run per text. Either way Location
+    carries the next cursor."""
     result = received.poll(call.caller, call.query)
     headers = {"Location": self_link(call.request, "cursor", result.cursor), "Retry-After": POLL_RETRY_AFTER}
-    return Result(result.items, status=200 if result.items else 202, headers=headers)
+    if not result.items:
+        return Result([], status=202, headers=headers)
+    return ApiResponse(200, dumps(result.items), {"Content-Type": "application/json; charset=utf-8", **headers})
 
 
 @endpoint(query=OptOutQuery)

@@ -91,8 +91,8 @@ def send_batch(account_id: str, campaign_id: str, phones: list[str]) -> dict[str
     later = [r for r in rows if r.Status == PENDING and r.NextAttemptAt and r.NextAttemptAt > now]
     stuck_after = timedelta(seconds=get_settings().send_stuck_seconds)
     stuck = [r for r in rows if r.Status == SENDING_R and r.SendingAt and now - r.SendingAt > stuck_after]
-    due, opted_out = _drop_opted_out(c, ready + stuck)
-    claimed = _claim(campaign_id, due, now)
+    due, opted_out = _drop_opted_out(c, ready)  # stuck rows may be texted already: reconcile them first
+    claimed = _claim(campaign_id, due + stuck, now)
     counts = {"sent": 0, "retry": 0, "failed": 0, "optedout": opted_out,
               "skipped": len(rows) - len(claimed) - len(later) - opted_out}
     if later:
@@ -183,7 +183,10 @@ def _send_one(c: Campaign, account: Account, r: Recipient, stuck_since: datetime
         except ProviderError as err:
             found = None
             if err.transient:
-                return _retry(r, err)
+                # still unknown whether the earlier call texted them: the next attempt must
+                # look again, from the same moment (our claim moved SendingAt on)
+                r.SendingAt = stuck_since
+                return _retry(r, err, uncertain=True)
         if found is not None:
             return ("sent", _status_after(found.status), found.sid, "", "")
     _gate.wait(get_settings().send_rate_per_second)
@@ -201,13 +204,13 @@ def _status_after(provider_status: str) -> str:
     return DELIVERED if provider_status == "delivered" else SENT_R if provider_status == "sent" else QUEUED_R
 
 
-def _retry(r: Recipient, err: Exception) -> tuple:
+def _retry(r: Recipient, err: Exception, *, uncertain: bool = False) -> tuple:
     code = str(getattr(err, "code", "") or getattr(err, "status", "") or "")
     message = str(getattr(err, "message", err))[:500]
     if r.Attempts >= get_settings().send_max_attempts:
         return ("failed", FAILED, "", code, f"Gave up after {r.Attempts} attempts: {message}")
     r.NextAttemptAt = utcnow() + timedelta(seconds=backoff_seconds(r.Attempts))
-    r.Uncertain = bool(getattr(err, "uncertain", False))
+    r.Uncertain = uncertain or bool(getattr(err, "uncertain", False))
     return ("retry", PENDING, "", code, message)
 
 

@@ -22,5 +22,5 @@ def envelope(data: Any = None, error: ApiError | None = None, **extra: Any) -> d
     return body
 
 
-def dumps(payload: dict[str, Any]) -> bytes:
+def dumps(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str).encode()

@@ -134,6 +134,9 @@ def test_every_response_envelope_has_an_error_object_and_declared_errors() -> No
         for code, response in op["responses"].items():
             if "schema" in response:
                 schema = resolve(doc, response["schema"])
+                if op.get("x-ms-trigger") == "batch" and code == "200":
+                    assert schema["type"] == "array", path  # the batch trigger's bare array of items
+                    continue
                 assert resolve(doc, schema["properties"]["Error"])["type"] == "object", (path, code)
         for code in ("401", "404", "422", "429"):
             assert code in op["responses"], (op["operationId"], code)

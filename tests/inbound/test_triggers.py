@@ -26,7 +26,8 @@ def test_polling_trigger_202_then_200_with_the_new_text_then_202(api, tenant, fa
     clock.advance(seconds=6)
     got = api.session.get(location, timeout=10)
     assert got.status_code == 200, got.text
-    assert [m["Body"] for m in got.json()["Data"]] == ["poll me"]
+    # a batch trigger's 200 is the bare array the platform splits into one run per text
+    assert isinstance(got.json(), list) and [m["Body"] for m in got.json()] == ["poll me"]
     assert got.headers["Location"] != location and got.headers["Retry-After"]
     after = api.session.get(got.headers["Location"], timeout=10)
     assert after.status_code == 202 and after.json()["Data"] == []

@@ -24,7 +24,7 @@ def test_killed_mid_fanout_every_recipient_texted_once(tmp_path):
     from devhost.azurite import free_port
 
     store = azurite.start(tmp_path / "azurite")
-    fake = FakeTwilio(latency=0.03).start()
+    fake = FakeTwilio(latency=0.1).start()  # ~40 texts/s: the kill lands mid-fan-out even on a loaded machine
     hosts: list[subprocess.Popen] = []
     try:
         env = {**os.environ, **fake.env(), "AzureWebJobsStorage": store.connection_string,
@@ -45,7 +45,7 @@ def test_killed_mid_fanout_every_recipient_texted_once(tmp_path):
         deadline = time.monotonic() + 60
         while len(fake.messages) < 60 and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert 0 < len(fake.messages) < 300, "kill must land mid-fan-out"
+        assert 0 < len(fake.messages) < 300, f"kill must land mid-fan-out (texted {len(fake.messages)})"
         hosts[0].send_signal(signal.SIGKILL)
         hosts[0].wait(timeout=10)
         at_kill = len(fake.messages)

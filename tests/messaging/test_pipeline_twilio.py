@@ -47,6 +47,7 @@ def counts_for(twilio: FakeTwilio, campaign_id: str) -> dict[str, int]:
 def twilio(fake):  # noqa: ANN001, ANN201
     fake.reset()
     fake.fail_rate, fake.latency, fake.capacity, fake.permanent = 0.0, 0.0, None, {}
+    fake.next_faults, fake.list_failures = [], 0
     return fake
 
 
@@ -74,6 +75,21 @@ def test_faults_retry_until_all_delivered_none_twice(api, twilio):
     assert set(counts.values()) == {1}, {p: n for p, n in counts.items() if n != 1}
     kinds = {a.outcome for a in twilio.attempts}
     assert len(twilio.attempts) > 60 and len(kinds) > 1  # faults really happened
+
+
+def test_failed_reconciliation_keeps_the_text_uncertain_and_never_sends_twice(api, twilio):
+    """The call timed out after Twilio accepted the text; the check "did it go out?" then fails
+    too, again and again (429 on the listing). Every later attempt must check again, from the
+    moment of the first call, not send blindly."""
+    # 4 failed checks: with backoff the last check starts > 10 s after the text went out
+    twilio.next_faults, twilio.list_failures = ["timeout_after_accept"], 4
+    p = new_phone()
+    c = data(api.post("messages/sendsimple", {"To": p, "Body": "Exactly once"}))
+    done = wait_campaign(api, c["CampaignId"], timeout=120)
+    assert done["SentCount"] == 1
+    assert counts_for(twilio, c["CampaignId"]) == {p: 1}
+    listings = [a.outcome for a in twilio.attempts if a.method == "GET"]
+    assert listings[0] == "429" and "listed" in listings  # the scenario really happened
 
 
 def test_invalid_number_21211_is_counted_undelivered(api, twilio):

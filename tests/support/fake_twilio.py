@@ -150,7 +150,9 @@ class FakeTwilio:
     ``capacity`` creates per second (token bucket, over it 429/20429), ``fail_rate`` with
     ``fail_kinds`` (see FAULT_KINDS; "timeout" stalls ``stall_seconds`` without recording,
     "timeout_after_accept" records then stalls), ``permanent`` {number: error code},
-    ``mark_sent`` (listed messages have date_sent; False leaves them queued without one).
+    ``mark_sent`` (listed messages have date_sent; False leaves them queued without one),
+    ``next_faults`` (faults for the next message creates, in order, before any random one) and
+    ``list_failures`` (the next N message listings answer 429/20429).
     """
 
     def __init__(self, account_sid: str | None = None, auth_token: str | None = None, *,
@@ -165,6 +167,8 @@ class FakeTwilio:
         self.stall_seconds = stall_seconds
         self.permanent: dict[str, int] = dict(permanent or {})
         self.mark_sent = mark_sent
+        self.next_faults: list[str] = []
+        self.list_failures = 0
         self._capacity = capacity
         self._bucket = _TokenBucket(capacity) if capacity else None
         self._rng = random.Random(seed)
@@ -273,6 +277,8 @@ class FakeTwilio:
 
     def _draw_fault(self) -> str | None:
         with self._lock:
+            if self.next_faults:
+                return self.next_faults.pop(0)
             if self._bucket is not None and not self._bucket.take():
                 return "429"
             if self.fail_rate and self.fail_kinds and self._rng.random() < self.fail_rate:
@@ -422,6 +428,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer("GET", path, query, 401, "401", _error_body(20003)[1])
         if not known:
             return self._answer("GET", path, query, 404, "404", _error_body(20404, path=path)[1])
+        with self.fake._lock:
+            failing = self.fake.list_failures > 0
+            self.fake.list_failures -= failing
+        if failing:
+            return self._answer("GET", path, query, 429, "429", _error_body(20429)[1])
         try:
             size = max(1, min(1000, int((query.get("PageSize") or ["50"])[0])))
             page = max(0, int((query.get("Page") or ["0"])[0]))
