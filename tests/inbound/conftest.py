@@ -8,12 +8,12 @@ competing for the same queues, as in Azure."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
 from tests.inbound.receiver import Receiver
+from tests.support.app_env import app_settings
 from tests.support.fake_twilio import FakeTwilio
 
 
@@ -34,21 +34,11 @@ def fast_host(storage: str) -> Iterator[object]:
 def twilio(fast_host) -> Iterator[FakeTwilio]:  # noqa: ANN001
     """The app's environment for these tests: Twilio provider pointed at a fake, callbacks to
     127.0.0.1 allowed, short notify backoff, the fast host as the public URL."""
-    from shared_code.services import context
-
     fake = FakeTwilio().start()
     env = {**fake.env(), "CALLBACK_ALLOW_LOCALHOST": "true", "NOTIFY_BACKOFF_SECONDS": "0.5",
            "NOTIFY_BACKOFF_MAX_SECONDS": "2", "NOTIFY_TIMEOUT_SECONDS": "3", "PUBLIC_BASE_URL": fast_host.base_url}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    context.reset()
-    yield fake
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    context.reset()
+    with app_settings(env):
+        yield fake
     fake.stop()
 
 

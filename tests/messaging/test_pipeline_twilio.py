@@ -3,12 +3,12 @@ faults, permanent errors and delivery receipts."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
 from tests.messaging.helpers import data, wait_campaign
+from tests.support.app_env import app_settings
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.tenants import new_phone
 
@@ -16,21 +16,11 @@ from tests.support.tenants import new_phone
 @pytest.fixture(scope="module")
 def fake(host):  # noqa: ANN001, ANN201
     """Point the app (served in-process by the session's devhost) at a fake Twilio."""
-    from shared_code.services import context
-
     twilio = FakeTwilio(stall_seconds=2.0).start()
     env = {**twilio.env(), "SMS_TIMEOUT_SECONDS": "1", "SEND_STUCK_SECONDS": "3",
            "PUBLIC_BASE_URL": host.base_url}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    context.reset()
-    yield twilio
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    context.reset()
+    with app_settings(env):
+        yield twilio
     twilio.stop()
 
 

@@ -1,0 +1,28 @@
+"""Run the in-process app with extra settings for a while (a fake Twilio's URL, short
+backoffs …) and put the environment back afterwards."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def app_settings(env: dict[str, str]) -> Iterator[None]:
+    """Set ``env`` in os.environ and drop the app's cached settings and clients, so the
+    in-process host reads them; restore both on exit."""
+    from shared_code.services import context
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    context.reset()
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        context.reset()
