@@ -18,7 +18,6 @@ exits 0 either way (figures are for the report).
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import shutil
 import statistics
@@ -30,12 +29,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
-for _var in ("TWILIO_EDGE", "TWILIO_REGION"):
-    os.environ.pop(_var, None)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import cpu_seconds, http_session, percentile  # noqa: E402  (also puts the repo on sys.path)
 
 import requests  # noqa: E402
 
@@ -47,32 +42,11 @@ from tests.support.tenants import new_tenant  # noqa: E402
 GOAL_P95 = 1.0
 
 
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
-
-
 def session(key: str | None = None) -> requests.Session:
-    s = requests.Session()
-    s.trust_env = False  # 127.0.0.1 never through a proxy
-    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
-    s.mount("http://", adapter)
-    if key:
-        s.headers["ApiKey"] = key
+    """The harness's session with a bigger pool: 50 texts a second go out from many threads."""
+    s = http_session(key)
+    s.mount("http://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32))
     return s
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:

@@ -18,7 +18,7 @@ from ..ids import new_desc_id
 from ..messaging_catalog import SendOperation
 from ..models.accounts import Account
 from ..models.address_book import Contact
-from ..models.campaigns import (ACCEPTED, CANCELLED, FINAL, NOT_DISPATCHED, QUEUED, SCHEDULED, SENDING, SENT,
+from ..models.campaigns import (ACCEPTED, CANCELLED, NOT_DISPATCHED, QUEUED, SCHEDULED, SENDING, SENT,
                                 Campaign, CampaignQuery, GroupRef, RescheduleBody, SendBody, DELIVERED, FAILED,
                                 SKIPPED, UNDELIVERED, PENDING, SENDING_R, CANCELLED_R)
 from ..storage.names import DISPATCH_QUEUE

@@ -31,19 +31,27 @@ log = logging.getLogger("powertextor.send")
 
 
 class RateGate:
-    """Token bucket shared by every sending thread of this instance."""
+    """Token bucket shared by every sending thread of this instance: ``per_second`` calls a
+    second on average, and up to one second of calls unused during a pause (between send
+    batches) may be made up at once — the same burst Twilio's own bucket accepts. Virtual
+    scheduling (GCRA): ``_tat`` is when the next call would be due at the steady rate."""
+
+    BURST_SECONDS = 1.0
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._next = 0.0
+        self._tat = 0.0
 
     def wait(self, per_second: float) -> None:
         if per_second <= 0:
             return
+        interval = 1.0 / per_second
+        tolerance = max(0.0, self.BURST_SECONDS - interval)  # burst = per_second calls
         with self._lock:
             now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + 1.0 / per_second
+            tat = max(self._tat, now)
+            slot = max(now, tat - tolerance)
+            self._tat = tat + interval
         delay = slot - time.monotonic()
         if delay > 0:
             time.sleep(delay)
@@ -91,12 +99,17 @@ def send_batch(account_id: str, campaign_id: str, phones: list[str]) -> dict[str
     later = [r for r in rows if r.Status == PENDING and r.NextAttemptAt and r.NextAttemptAt > now]
     stuck_after = timedelta(seconds=get_settings().send_stuck_seconds)
     stuck = [r for r in rows if r.Status == SENDING_R and r.SendingAt and now - r.SendingAt > stuck_after]
+    # claimed moments ago by a worker that is still on them — or that died, leaving this retried
+    # message as their only way forward: look again once they would count as stuck
+    held = [r for r in rows if r.Status == SENDING_R and r.SendingAt and now - r.SendingAt <= stuck_after]
     due, opted_out = _drop_opted_out(c, ready)  # stuck rows may be texted already: reconcile them first
     claimed = _claim(campaign_id, due + stuck, now)
-    counts = {"sent": 0, "retry": 0, "failed": 0, "optedout": opted_out,
-              "skipped": len(rows) - len(claimed) - len(later) - opted_out}
+    counts = {"sent": 0, "retry": 0, "failed": 0, "optedout": opted_out, "held": len(held),
+              "skipped": len(rows) - len(claimed) - len(later) - opted_out - len(held)}
     if later:
         _requeue(c, later)
+    if held:
+        _requeue(c, held, due=min(r.SendingAt for r in held) + stuck_after + timedelta(seconds=1))
     if not claimed:
         return counts
     settings = get_settings()
@@ -155,20 +168,25 @@ def _claim(campaign_id: str, rows: list[Recipient], now: datetime) -> list[tuple
         prepared.append((r, stuck_since))
     if not prepared:
         return []
+    owned: list[tuple[Recipient, datetime | None]] = []
     try:
-        store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r) for r, _ in prepared])
-        owned = prepared
+        metas = store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r) for r, _ in prepared])
+        for (r, since), meta in zip(prepared, metas):
+            owned.append((r.with_etag(meta.get("etag")), since))  # type: ignore[arg-type]
     except StorageConflict:
-        owned = []
         for r, since in prepared:
             try:
-                store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r)])
-                owned.append((r, since))
+                meta = store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r)])[0]
+                owned.append((r.with_etag(meta.get("etag")), since))  # type: ignore[arg-type]
             except StorageConflict:
                 continue
-    # the writes changed the ETags: read them back once for the result writes
-    fresh = {x.Phone: x for x in store.get_recipients(campaign_id, [r.Phone for r, _ in owned])}
-    return [(fresh[r.Phone], since) for r, since in owned if r.Phone in fresh]
+    # the writes' responses carry the new ETags for the result writes; read back only if one is missing
+    missing = [r.Phone for r, _ in owned if not r.etag]
+    if missing:
+        fresh = {x.Phone: x for x in store.get_recipients(campaign_id, missing)}
+        owned = [(fresh.get(r.Phone, r) if not r.etag else r, since) for r, since in owned]
+        owned = [(r, since) for r, since in owned if r.etag]
+    return owned
 
 
 def _send_one(c: Campaign, account: Account, r: Recipient, stuck_since: datetime | None) -> tuple:
@@ -257,8 +275,9 @@ def _write_monotonic(campaign_id: str, r: Recipient) -> None:
         r.with_etag(current.etag)
 
 
-def _requeue(c: Campaign, rows: list[Recipient]) -> None:
-    """Queue these recipients again, visible when the earliest of them may be retried."""
-    due = min((r.NextAttemptAt for r in rows if r.NextAttemptAt), default=utcnow())
+def _requeue(c: Campaign, rows: list[Recipient], due: datetime | None = None) -> None:
+    """Queue these recipients again, visible at ``due`` (default: when the earliest of them
+    may be retried)."""
+    due = due or min((r.NextAttemptAt for r in rows if r.NextAttemptAt), default=utcnow())
     repos().queues.send(SEND_QUEUE, {"a": c.AccountId, "c": c.CampaignId, "p": [r.Phone for r in rows]},
                         max(0.0, (due - utcnow()).total_seconds()))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..clock import iso, utcnow
@@ -18,6 +18,9 @@ from ..text.phones import to_e164
 from .callbacks import check_url
 from .context import Caller, repos
 from .keywords import first_word
+
+if TYPE_CHECKING:
+    from ..storage.inbound import SubscriptionRepository
 
 log = logging.getLogger("powertextor.subscriptions")
 

@@ -89,8 +89,9 @@ class CampaignRepository:
     def replace_recipient_op(self, campaign_id: str, r: Recipient) -> Op:
         return replace_op(to_row(r, campaign_id, r.Phone), r.etag)
 
-    def write_recipients(self, campaign_id: str, ops: Sequence[Op]) -> None:
-        transact(self._t(RECIPIENTS), ops)
+    def write_recipients(self, campaign_id: str, ops: Sequence[Op]) -> list[dict[str, Any]]:
+        """Returns the new ETag of each written row, in order (``[{"etag": ...}, ...]``)."""
+        return transact(self._t(RECIPIENTS), ops)
 
     def list_recipients(self, campaign_id: str, after: str | None = None,
                         select: list[str] | None = None) -> Iterator[Any]:

@@ -61,17 +61,18 @@ def create_op(entity: dict) -> Op:
     return ("create", entity)
 
 
-def transact(table: "TableClient", ops: Sequence[Op]) -> None:
-    """Submit ops (one partition, ≤ 100) atomically; translate conflicts to StorageConflict."""
+def transact(table: "TableClient", ops: Sequence[Op]) -> list[dict[str, Any]]:
+    """Submit ops (one partition, ≤ 100) atomically; translate conflicts to StorageConflict.
+    Returns the service's metadata per op, in order (``{"etag": ...}`` for writes)."""
     from azure.core.exceptions import HttpResponseError
     from azure.data.tables import TableTransactionError
 
     if not ops:
-        return
+        return []
     if len(ops) > 100:
         raise ValueError("a table transaction holds at most 100 operations")
     try:
-        table.submit_transaction(list(ops))
+        return [dict(m) for m in table.submit_transaction(list(ops))]
     except TableTransactionError as err:
         kind = _kind(err.status_code, str(err.error_code or ""))
         if kind is None:

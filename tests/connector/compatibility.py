@@ -6,7 +6,6 @@ against it, so anything NOT listed here is a failure."""
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 import jsonschema

@@ -46,22 +46,13 @@ def seeded(host, tenant) -> Seeded:  # noqa: ANN001
                                                         "ScheduledDate": SOON, "ScheduledTime": "09:00 AM"}))
     ids = {"contactId": contact["ContactId"], "groupId": group["GroupId"], "placeId": place["PlaceId"],
            "campaignId": campaign["CampaignId"], "phone": phones[0], "google": place["GooglePlaceId"]}
-    if _inbound_landed():
-        ids["messageId"] = _received_text(tenant.account_id, phones[0], tenant.phone)
+    ids["messageId"] = _received_text(tenant.account_id, phones[0], tenant.phone)
     sub = api.post("twilio/registration", {"WebHookUri": PUBLIC_CALLBACK})
-    if sub.status_code == 201:  # the received-text operations have landed
-        ids["RegistrationId"] = ids["subscriptionId"] = sub.json()["Data"]["RegistrationId"]
-        api.post("optouts/optout", {"Phone": phones[1], "Reason": "tests"})
+    assert sub.status_code == 201, sub.text
+    ids["RegistrationId"] = ids["subscriptionId"] = sub.json()["Data"]["RegistrationId"]
+    assert api.post("optouts/optout", {"Phone": phones[1], "Reason": "tests"}).status_code == 200
     return Seeded(host.base_url, tenant.key, ids)
 
-
-def _inbound_landed() -> bool:
-    try:
-        from shared_code.services import received  # noqa: F401
-        from shared_code.services.inbound import process  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _received_text(account_id: str, sender: str, to: str) -> str:

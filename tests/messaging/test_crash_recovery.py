@@ -19,7 +19,11 @@ from tests.support.tenants import new_phone
 
 
 @pytest.mark.timeout(240)
-def test_killed_mid_fanout_every_recipient_texted_once(tmp_path):
+@pytest.mark.parametrize(("lease", "stuck"), [("4", "3"), ("2", "8")], ids=["stuck-when-retried", "young-when-retried"])
+def test_killed_mid_fanout_every_recipient_texted_once(tmp_path, lease: str, stuck: str):
+    """Both orders: the dead host's send messages come back after their lease (``lease``) —
+    before or after its claimed rows count as stuck (``stuck``). Rows still young then must be
+    looked at again later, not dropped."""
     from devhost import azurite
     from devhost.azurite import free_port
 
@@ -28,7 +32,7 @@ def test_killed_mid_fanout_every_recipient_texted_once(tmp_path):
     hosts: list[subprocess.Popen] = []
     try:
         env = {**os.environ, **fake.env(), "AzureWebJobsStorage": store.connection_string,
-               "DEVHOST_QUEUE_LEASE_SECONDS": "4", "SEND_STUCK_SECONDS": "3", "SMS_TIMEOUT_SECONDS": "1",
+               "DEVHOST_QUEUE_LEASE_SECONDS": lease, "SEND_STUCK_SECONDS": stuck, "SMS_TIMEOUT_SECONDS": "1",
                "SEND_CONCURRENCY": "4", "PYTHONUNBUFFERED": "1"}
         port = free_port()
         log = tmp_path / "devhost.log"

@@ -3,7 +3,6 @@ faults, permanent errors and delivery receipts."""
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
