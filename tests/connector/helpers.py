@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
-SCHEMAS = SHARED / "reference" / "powerplatform-schemas"
-ORIGINAL = SHARED / "reference" / "powertextor" / "apiDefinition.swagger.json"
+REFERENCE = ROOT / "reference"  # vendored public definitions and schemas (reference/README.md)
+SCHEMAS = REFERENCE / "powerplatform-schemas"
+ORIGINAL = REFERENCE / "powertextor" / "apiDefinition.swagger.json"
 DEFINITION = ROOT / "apiDefinition.swagger.json"
 PROPERTIES = ROOT / "apiProperties.json"
 CONNECTOR = ROOT / "connector"

@@ -24,7 +24,7 @@ from shared_code.sms.base import ProviderError
 from tests.sms.helpers import MG_SID, msg
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT.parent / "shared" / "twilio" / "twilio_api_v2010.json"
+SPEC = ROOT / "reference" / "twilio" / "twilio_api_v2010.json"
 PRISM = ROOT / "node_modules" / ".bin" / "prism"
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2      # ^AC[0-9a-fA-F]{32}$
 REJECTED = "did not pass the validation rules"
@@ -58,7 +58,7 @@ def _wait_ready(proc: subprocess.Popen, url: str, log: Path, deadline: float = 3
 @pytest.fixture(scope="module")
 def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prism]:
     if not SPEC.is_file():
-        pytest.skip(f"Twilio OpenAPI spec not found at {SPEC} (shared/ must sit beside the checkout)")
+        pytest.fail(f"Twilio OpenAPI spec not found at {SPEC} (reference/ is part of the repository)")
     if not PRISM.exists():
         pytest.fail("Prism is not installed: run `npm ci` (make test does it)")
     from devhost.azurite import free_port
