@@ -23,3 +23,17 @@ def new_desc_id(now_ms: int | None = None) -> str:
     head = "".join(_CROCKFORD[(ms >> shift) & 31] for shift in range(45, -5, -5))
     tail = "".join(secrets.choice(_CROCKFORD) for _ in range(16))
     return head + tail
+
+
+def desc_id_ms(desc_id: str) -> int:
+    """The millisecond a descending id was stamped with (the inverse of ``new_desc_id``)."""
+    value = 0
+    for ch in desc_id[:10]:
+        value = value * 32 + _CROCKFORD.index(ch)
+    return _MAX_MS - value
+
+
+def desc_floor(at_ms: int) -> str:
+    """The smallest descending id of the millisecond ``at_ms``: every id made at or before
+    that millisecond sorts at or after it."""
+    return new_desc_id(at_ms)[:10] + "0" * 16

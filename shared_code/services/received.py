@@ -16,7 +16,8 @@ from typing import Any
 
 from ..errors import NotFound, ValidationFailed
 from ..models.inbound import MMS, SMS, InboundMessage, PollQuery, ReceivedQuery
-from ..storage.inbound import desc_floor, now_ms
+from ..ids import desc_floor, desc_id_ms
+from ..storage.inbound import now_ms
 from ..text.phones import to_e164
 from .context import Caller, repos
 from .inbound import kind_of, message_data
@@ -98,17 +99,8 @@ def poll(caller: Caller, query: PollQuery) -> PollResult:
     upto = settled
     if len(found) > POLL_LIMIT:
         # stop at a millisecond boundary so the next poll starts exactly after what we return
-        last_ms = _ms_of(found[POLL_LIMIT - 1])
-        found = [m for m in found if _ms_of(m) <= last_ms]
+        last_ms = desc_id_ms(found[POLL_LIMIT - 1].MessageId)
+        found = [m for m in found if desc_id_ms(m.MessageId) <= last_ms]
         upto = last_ms
     return PollResult([message_data(m) for m in found if keep(m)], encode_token(str(upto)))
-
-
-def _ms_of(m: InboundMessage) -> int:
-    """The millisecond a descending id was stamped with (ids.new_desc_id, inverted)."""
-    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-    value = 0
-    for ch in m.MessageId[:10]:
-        value = value * 32 + alphabet.index(ch)
-    return (2**48 - 1) - value
 

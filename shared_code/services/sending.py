@@ -137,7 +137,7 @@ def _drop_opted_out(c: Campaign, rows: list[Recipient]) -> tuple[list[Recipient]
     ETag-guarded: a row another worker changed meanwhile is left to that worker."""
     if not rows:
         return rows, 0
-    blocked = repos().optouts.opted_out_among(c.AccountId, [r.Phone for r in rows])
+    blocked = repos().optouts.all_opted_out(c.AccountId)
     if not blocked:
         return rows, 0
     store, now, skipped = repos().campaigns, utcnow(), 0

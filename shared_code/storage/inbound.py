@@ -8,7 +8,7 @@ arithmetic and the ids agree even under a test clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from ..clock import utcnow
@@ -19,21 +19,6 @@ from .rows import StorageConflict, create_op, delete_op, from_row, get_row, repl
 from .tables import TableStore, query_prefix
 
 MSG, SID = "m_", "sid_"
-
-
-def _or_rows(pk: str, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
-    params: dict[str, Any] = {"pk": pk}
-    ors = []
-    for j, key in enumerate(keys):
-        params[f"r{j}"] = key
-        ors.append(f"RowKey eq @r{j}")
-    return f"PartitionKey eq @pk and ( {' or '.join(ors)} )", params
-
-
-def desc_floor(at_ms: int) -> str:
-    """The smallest descending id of the millisecond ``at_ms``: every id made at or before
-    that millisecond sorts at or after it."""
-    return new_desc_id(at_ms)[:10] + "0" * 16
 
 
 def now_ms() -> int:
@@ -118,19 +103,9 @@ class OptOutRepository:
         op = replace_op(row, state.etag) if state.etag else create_op(row)
         transact(self.table, [op])
 
-    def opted_out_among(self, acct: str, phones: Sequence[str]) -> set[str]:
-        """Which of these numbers are opted out now (point reads in OR-filters of 14)."""
-        out: set[str] = set()
-        unique = sorted(set(phones))
-        for i in range(0, len(unique), 14):
-            flt, params = _or_rows(acct, unique[i:i + 14])
-            for row in self.table.query_entities(flt, parameters=params, select=["RowKey", "OptedOut"]):
-                if row.get("OptedOut"):
-                    out.add(row["RowKey"])
-        return out
-
     def all_opted_out(self, acct: str) -> set[str]:
-        """Every number this account must not text (one projection scan; dispatch uses it)."""
+        """Every number this account must not text: one projection query (opted-out numbers are
+        few), used by dispatch and again by each send batch just before texting."""
         rows = self.table.query_entities("PartitionKey eq @pk and OptedOut eq true",
                                          parameters={"pk": acct}, select=["RowKey"])
         return {r["RowKey"] for r in rows}

@@ -38,6 +38,11 @@ class Recorder:
         with self._lock:
             self.active -= 1
 
+    def record(self, msg: func.QueueMessage) -> None:
+        """A function that only records what it saw."""
+        self.enter(msg)
+        self.leave()
+
 
 def queue_app(queue: str, handler: Callable[[func.QueueMessage], None], **extra: Any) -> func.FunctionApp:
     app = func.FunctionApp()
@@ -61,14 +66,9 @@ def test_message_is_processed_decoded_and_deleted(
     run_host: Callable[..., DevHost], connection_string: str, queue_name: str, producer: Callable[..., QueueClient]
 ) -> None:
     seen = Recorder()
-
-    def handler(msg: func.QueueMessage) -> None:
-        seen.enter(msg)
-        seen.leave()
-
     client = producer(queue_name)
     sent = client.send_message('{"text": "héllo ✓"}')
-    start(run_host, queue_app(queue_name, handler), connection_string)
+    start(run_host, queue_app(queue_name, seen.record), connection_string)
     wait_for(lambda: seen.calls)
     call = seen.calls[0]
     assert call["body"] == '{"text": "héllo ✓"}'.encode("utf-8")
@@ -121,15 +121,10 @@ def test_invalid_base64_goes_to_poison_without_running(
     producer: Callable[..., QueueClient], reader: Callable[..., QueueClient],
 ) -> None:
     seen = Recorder()
-
-    def handler(msg: func.QueueMessage) -> None:
-        seen.enter(msg)
-        seen.leave()
-
     raw = producer(queue_name, encode=False)
     raw.send_message("this is not base64!")
     producer(queue_name).send_message("fine")  # a good one behind it still runs
-    start(run_host, queue_app(queue_name, handler), connection_string)
+    start(run_host, queue_app(queue_name, seen.record), connection_string)
     poison = reader(f"{queue_name}-poison", decode=False)
     messages = wait_for(lambda: _exists(poison) and poison.peek_messages(max_messages=5), timeout=10)
     assert [m.content for m in messages] == ["this is not base64!"]
@@ -141,13 +136,8 @@ def test_delayed_message_runs_only_when_visible(
     run_host: Callable[..., DevHost], connection_string: str, queue_name: str, producer: Callable[..., QueueClient]
 ) -> None:
     seen = Recorder()
-
-    def handler(msg: func.QueueMessage) -> None:
-        seen.enter(msg)
-        seen.leave()
-
     client = producer(queue_name)
-    start(run_host, queue_app(queue_name, handler), connection_string)
+    start(run_host, queue_app(queue_name, seen.record), connection_string)
     sent_at = time.monotonic()
     client.send_message("later", visibility_timeout=3)
     wait_for(lambda: seen.calls, timeout=8)
@@ -223,13 +213,8 @@ def test_message_encoding_none_reads_plain_text(
     producer: Callable[..., QueueClient], host_json: Callable[..., Any], encoding: str,
 ) -> None:
     seen = Recorder()
-
-    def handler(msg: func.QueueMessage) -> None:
-        seen.enter(msg)
-        seen.leave()
-
     producer(queue_name, encode=False).send_message("plain!")
-    start(run_host, queue_app(queue_name, handler), connection_string, host_json(messageEncoding=encoding))
+    start(run_host, queue_app(queue_name, seen.record), connection_string, host_json(messageEncoding=encoding))
     wait_for(lambda: seen.calls)
     assert seen.calls[0]["body"] == b"plain!"
 

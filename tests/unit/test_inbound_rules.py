@@ -49,15 +49,13 @@ def test_malformed_or_plain_http_urls_are_refused_without_dns(url, monkeypatch):
 
 
 def test_cursor_arithmetic_matches_descending_ids():
-    from shared_code.ids import new_desc_id
+    from shared_code.ids import desc_floor, desc_id_ms, new_desc_id
     from shared_code.models.inbound import InboundMessage
-    from shared_code.services.received import _ms_of
-    from shared_code.storage.inbound import desc_floor
 
     ms = 1_780_000_000_123
     mid = new_desc_id(ms)
     m = InboundMessage(MessageId=mid, AccountId="a", ReceivedAt="2026-01-01T00:00:00Z")
-    assert _ms_of(m) == ms
+    assert desc_id_ms(m.MessageId) == ms
     assert desc_floor(ms) <= mid < desc_floor(ms - 1)           # in (ms - 1, ms]
     assert new_desc_id(ms + 1) < desc_floor(ms) <= new_desc_id(ms)  # newer sorts first
 
