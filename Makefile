@@ -1,27 +1,40 @@
 # The two commands: `make run` (whole system locally) and `make test` (the whole suite).
-# Both install what is missing first: a Python 3.11 virtualenv and Azurite from npm.
-PYTHON ?= python3
+# Both install what is missing first: a Python 3.12 virtualenv and Azurite from npm.
+# Python 3.12 is Azure's runtime for the app (infra/modules/functionapp.bicep): the venv and CI
+# run the same version. A plain `python3.12`, else pyenv's 3.12.x (pyenv shims hide it).
+comma := ,
+PYTHON_VERSION := 3.12
+IS_PY := -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma),$(PYTHON_VERSION))))'
+PYTHON ?= $(shell for p in python$(PYTHON_VERSION) $$(pyenv root 2>/dev/null)/versions/$(PYTHON_VERSION).*/bin/python3; do \
+            "$$p" $(IS_PY) 2>/dev/null && { command -v "$$p"; break; }; done)
 VENV   := .venv
 PY     := $(VENV)/bin/python
-PY_STAMP   := $(VENV)/.installed
+PY_STAMP   := $(VENV)/.installed-$(PYTHON_VERSION)
 NODE_STAMP := node_modules/.installed
 INFRA_VENV  := .venv-infra
-INFRA_STAMP := $(INFRA_VENV)/.installed
+INFRA_STAMP := $(INFRA_VENV)/.installed-$(PYTHON_VERSION)
 PYTEST_ARGS ?=
 
 .PHONY: run test deps bench clean
 
 deps: $(PY_STAMP) $(NODE_STAMP)
 
-$(PY_STAMP): requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+# Refuse clearly, before anything is built, on a machine without Python 3.12. The stamps name
+# the version, so a venv made with another Python is made again.
+.PHONY: check-python
+check-python:
+	@test -n "$(PYTHON)" || { echo "make: Python $(PYTHON_VERSION) is needed (Azure runs the app on" \
+	  "$(PYTHON_VERSION)) and none was found: install python$(PYTHON_VERSION) or pass PYTHON=/path/to/it." >&2; exit 1; }
+
+$(PY_STAMP): requirements.txt requirements-dev.txt | check-python
+	$(PY) $(IS_PY) 2>/dev/null || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 
 # Infra checks (checkov, tree-sitter) live in their own venv: their dependencies must not
 # clash with the app's pins.
-$(INFRA_STAMP): requirements-infra.txt
-	test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
+$(INFRA_STAMP): requirements-infra.txt | check-python
+	$(INFRA_VENV)/bin/python $(IS_PY) 2>/dev/null || { rm -rf $(INFRA_VENV) && $(PYTHON) -m venv $(INFRA_VENV); }
 	$(INFRA_VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements-infra.txt
 	touch $@
 

@@ -3,7 +3,7 @@
 //   az group create -n <rg> -l <region>
 //   az deployment group create -g <rg> -f infra/main.bicep -p infra/main.bicepparam
 //
-// Creates: a Flex Consumption function app (Python 3.11) running as a user-assigned managed
+// Creates: a Flex Consumption function app (Python 3.12) running as a user-assigned managed
 // identity; one storage account with shared keys disabled (host state, the app's tables and
 // queues, the deployment package); Key Vault (RBAC) holding the Twilio auth token;
 // Log Analytics + Application Insights; the role assignments that tie them together.

@@ -1,4 +1,4 @@
-// The function app on a Flex Consumption (FC1) plan, Linux, Python 3.11.
+// The function app on a Flex Consumption (FC1) plan, Linux, Python 3.12.
 //
 // Flex Consumption rules (see infra/README.md): the runtime is set in functionAppConfig, never
 // with the FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION / WEBSITE_RUN_FROM_PACKAGE /
@@ -114,7 +114,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       }
       runtime: {
         name: 'python'
-        version: '3.11'
+        version: '3.12'
       }
     }
   }

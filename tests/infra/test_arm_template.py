@@ -67,7 +67,7 @@ def test_same_outputs(arm_template, main_bicep) -> None:
 def test_flex_consumption_python_runtime(arm_template) -> None:
     runtimes = [v["functionAppConfig"]["runtime"] for v in _walk(arm_template)
                 if isinstance(v, dict) and isinstance(v.get("functionAppConfig"), dict)]
-    assert runtimes == [{"name": "python", "version": "3.11"}], runtimes
+    assert runtimes == [{"name": "python", "version": "3.12"}], runtimes
 
 
 def test_readme_button_points_at_this_file() -> None:

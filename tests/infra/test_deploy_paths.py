@@ -63,7 +63,7 @@ def test_workflow_runs_the_tests(workflow) -> None:
     test = workflow["jobs"]["test"]
     assert "make test" in _run_lines(test)
     python = next(s for s in test["steps"] if s.get("uses", "").startswith("actions/setup-python"))
-    assert str(python["with"]["python-version"]) == "3.11"
+    assert str(python["with"]["python-version"]) == "3.12"
 
 
 def test_workflow_deploys_with_oidc_on_main(workflow) -> None:

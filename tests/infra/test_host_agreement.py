@@ -27,7 +27,7 @@ BUILT_IN_ROLES = {
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
 }
 
-PYTHON_VERSION = "3.11"  # the app's pins (azure-functions 1.26.0) and .venv are 3.11
+PYTHON_VERSION = "3.12"  # Azure runtime = the .venv and CI (Makefile PYTHON_VERSION)
 
 
 @pytest.fixture(scope="module")
