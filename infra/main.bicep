@@ -7,11 +7,12 @@
 // identity; one storage account with shared keys disabled (host state, the app's tables and
 // queues, the deployment package); Key Vault (RBAC) holding the Twilio auth token;
 // Log Analytics + Application Insights; the role assignments that tie them together.
-// infra/azuredeploy.json is the ARM form of this file (the "Deploy to Azure" button); the
-// CI workflow rebuilds it and fails when the committed copy has drifted.
+// infra/azuredeploy.json is the ARM form of this file (the "Deploy to Azure" button). CI
+// compiles this file and infra/compare_templates.py fails the build when the two would deploy
+// anything different (resources, properties, parameters, outputs); see infra/README.md.
 targetScope = 'resourceGroup'
 
-@description('Short lowercase name (letters and digits, starting with a letter) put in front of every resource name.')
+@description('Short name put in front of every resource name: 2-10 letters, digits and single hyphens, starting with a letter, not ending with a hyphen (lower-cased).')
 @minLength(2)
 @maxLength(10)
 param namePrefix string = 'textor'
@@ -24,10 +25,9 @@ param location string = resourceGroup().location
 @maxLength(34)
 param twilioAccountSid string
 
-@description('Twilio auth token. Stored in Key Vault; the app reads it through a Key Vault reference.')
+@description('Twilio auth token, stored in Key Vault (the app reads it through a Key Vault reference). Give it on the first deployment and to rotate it; leave it empty on later deployments to keep the token the vault holds.')
 @secure()
-@minLength(1)
-param twilioAuthToken string
+param twilioAuthToken string = ''
 
 @description('Optional Twilio Messaging Service SID (starts with MG). Empty: send from the account\'s number.')
 param twilioMessagingServiceSid string = ''
@@ -57,6 +57,12 @@ param maximumInstanceCount int = 40
   4096
 ])
 param instanceMemoryMB int = 2048
+
+@description('Optional always-ready instances (billed while idle), e.g. [{"name": "http", "instanceCount": 1}] keeps one instance warm for the API and the Twilio webhooks. Names: http, blob, durable or function:<name>. Default: none (scale to zero).')
+param alwaysReady array = []
+
+@description('Optional object id of the CI service principal (GitHub Actions, OpenID Connect) that publishes the code: gets Website Contributor on the function app and Reader on its plan. Empty: none.')
+param ciPrincipalId string = ''
 
 // ---------------------------------------------------------------------------------------
 // Storage names: mirror shared_code/storage/names.py, one line per name.
@@ -98,7 +104,15 @@ var deploymentContainerName = 'app-package'
 // ---------------------------------------------------------------------------------------
 // Names
 // ---------------------------------------------------------------------------------------
-var prefix = toLower(namePrefix)
+// ARM has no regular expressions, so the character rule is spelled out: splitting on every
+// allowed character leaves nothing but the stray ones. Lower-cased letters, digits and single
+// hyphens fit every name below (storage drops the hyphens; Key Vault allows no '--', no leading
+// digit, no trailing hyphen). A bad prefix fails validation before anything is created.
+var prefixCandidate = toLower(namePrefix)
+var prefixAlphabet = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '-']
+var prefixStrayCharacters = join(split(prefixCandidate, prefixAlphabet), '')
+var prefixIsValid = empty(prefixStrayCharacters) && contains('abcdefghijklmnopqrstuvwxyz', first(prefixCandidate)) && !endsWith(prefixCandidate, '-') && !contains(prefixCandidate, '--')
+var prefix = prefixIsValid ? prefixCandidate : fail('namePrefix \'${namePrefix}\' is not valid: use 2-10 letters, digits and single hyphens, starting with a letter and not ending with a hyphen.')
 var token = uniqueString(resourceGroup().id, prefix)
 var tags = {
   application: 'power-textor'
@@ -111,8 +125,13 @@ var appInsightsName = '${prefix}-appi-${token}'
 var storageAccountName = take('${replace(prefix, '-', '')}st${token}', 24)
 var keyVaultName = take('${prefix}-kv-${token}', 24)
 
+// Nested deployment names carry a hash of this deployment's name: two deployments into one
+// resource group (another template, a second environment, a re-run under another name) never
+// overwrite each other's module deployments or their history.
+var moduleSuffix = uniqueString(deployment().name)
+
 module identity 'modules/identity.bicep' = {
-  name: 'identity'
+  name: 'identity-${moduleSuffix}'
   params: {
     name: identityName
     location: location
@@ -121,7 +140,7 @@ module identity 'modules/identity.bicep' = {
 }
 
 module monitoring 'modules/monitoring.bicep' = {
-  name: 'monitoring'
+  name: 'monitoring-${moduleSuffix}'
   params: {
     workspaceName: workspaceName
     appInsightsName: appInsightsName
@@ -131,7 +150,7 @@ module monitoring 'modules/monitoring.bicep' = {
 }
 
 module storage 'modules/storage.bicep' = {
-  name: 'storage'
+  name: 'storage-${moduleSuffix}'
   params: {
     name: storageAccountName
     location: location
@@ -144,17 +163,18 @@ module storage 'modules/storage.bicep' = {
 }
 
 module keyVault 'modules/keyvault.bicep' = {
-  name: 'keyvault'
+  name: 'keyvault-${moduleSuffix}'
   params: {
     name: keyVaultName
     location: location
     tags: tags
     twilioAuthToken: twilioAuthToken
+    workspaceId: monitoring.outputs.workspaceId
   }
 }
 
 module roles 'modules/roles.bicep' = {
-  name: 'roles'
+  name: 'roles-${moduleSuffix}'
   params: {
     identityId: identity.outputs.id
     principalId: identity.outputs.principalId
@@ -166,7 +186,7 @@ module roles 'modules/roles.bicep' = {
 }
 
 module functionApp 'modules/functionapp.bicep' = {
-  name: 'functionapp'
+  name: 'functionapp-${moduleSuffix}'
   params: {
     name: functionAppName
     planName: planName
@@ -184,6 +204,8 @@ module functionApp 'modules/functionapp.bicep' = {
     smsProvider: smsProvider
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    alwaysReady: alwaysReady
+    ciPrincipalId: ciPrincipalId
   }
   // The identity needs its storage, Key Vault and telemetry roles before the host starts.
   dependsOn: [
@@ -208,3 +230,16 @@ output twilioInboundWebhookUrl string = '${functionApp.outputs.baseUrl}/api/twil
 
 @description('Twilio status callback URL (delivery receipts).')
 output twilioStatusCallbackUrl string = '${functionApp.outputs.baseUrl}/api/twilio/status'
+
+// Azure Developer CLI conventions (azd stores every output in .azure/<env>/.env).
+@description('azd convention: the function app of the api service.')
+output AZURE_FUNCTION_NAME string = functionApp.outputs.name
+
+@description('azd convention: the resource the api service (azure.yaml) is deployed to.')
+output SERVICE_API_NAME string = functionApp.outputs.name
+
+@description('azd convention: the region of the resources.')
+output AZURE_LOCATION string = location
+
+@description('azd convention: the Microsoft Entra tenant of the subscription.')
+output AZURE_TENANT_ID string = tenant().tenantId

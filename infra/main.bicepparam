@@ -1,28 +1,43 @@
 // Example parameters for infra/main.bicep.
 //
 // Values are read from environment variables when the file is compiled, so the secret never
-// lands in a file and the same file serves both paths:
-//   Azure CLI:  export TWILIO_ACCOUNT_SID=AC... TWILIO_AUTH_TOKEN=...   (then az deployment group create)
-//   azd:        azd env set TWILIO_ACCOUNT_SID AC...; azd env set TWILIO_AUTH_TOKEN ...
+// lands in a file and the same file serves both paths. Every variable is prefixed TEXTOR_:
+// a developer's local SMS_PROVIDER=outbox or TWILIO_* (the app's own settings for the local
+// host) never reaches a deployment by accident.
+//   Azure CLI:  export TEXTOR_TWILIO_ACCOUNT_SID=AC... TEXTOR_TWILIO_AUTH_TOKEN=...   (then az deployment group create)
+//   azd:        azd env set TEXTOR_TWILIO_ACCOUNT_SID AC...; azd env set TEXTOR_TWILIO_AUTH_TOKEN ...
 // Or replace a readEnvironmentVariable(...) call with a literal ('my-value').
-// Parameters not listed here (location, instance sizing) keep main.bicep's defaults.
+// AZURE_ENV_NAME and AZURE_PRINCIPAL_ID are azd's own (it sets them); parameters not listed
+// here (location, instance sizing) keep main.bicep's defaults.
 using './main.bicep'
 
-// Short lowercase prefix of every resource name (azd passes its environment name).
+// Short prefix of every resource name (azd passes its environment name).
 param namePrefix = readEnvironmentVariable('AZURE_ENV_NAME', 'textor')
 
 // Required: from the Twilio console (Account info).
-param twilioAccountSid = readEnvironmentVariable('TWILIO_ACCOUNT_SID')
-param twilioAuthToken = readEnvironmentVariable('TWILIO_AUTH_TOKEN')
+param twilioAccountSid = readEnvironmentVariable('TEXTOR_TWILIO_ACCOUNT_SID')
+
+// Needed on the first deployment and to rotate the token; empty keeps the secret the vault
+// holds (infra/README.md, "Rotate the Twilio token").
+param twilioAuthToken = readEnvironmentVariable('TEXTOR_TWILIO_AUTH_TOKEN', '')
 
 // Optional: a Messaging Service (MG...) to send from; empty = the account's own number.
-param twilioMessagingServiceSid = readEnvironmentVariable('TWILIO_MESSAGING_SERVICE_SID', '')
+param twilioMessagingServiceSid = readEnvironmentVariable('TEXTOR_TWILIO_MESSAGING_SERVICE_SID', '')
 
 // Optional: public URL when a custom domain or Front Door sits in front of the app.
-param publicBaseUrl = readEnvironmentVariable('PUBLIC_BASE_URL', '')
+param publicBaseUrl = readEnvironmentVariable('TEXTOR_PUBLIC_BASE_URL', '')
 
 // 'twilio' sends; 'outbox' records and sends nothing (a dry run).
-param smsProvider = readEnvironmentVariable('SMS_PROVIDER', 'twilio')
+param smsProvider = readEnvironmentVariable('TEXTOR_SMS_PROVIDER', 'twilio')
+
+// Optional: always-ready instances for the HTTP functions (the API and the Twilio webhooks),
+// billed while idle, so a text after a quiet spell meets no cold start. 0 (default): none.
+// Other scale groups (blob, durable, function:<name>): write the alwaysReady array here.
+var alwaysReadyHttp = int(readEnvironmentVariable('TEXTOR_ALWAYS_READY_HTTP', '0'))
+param alwaysReady = alwaysReadyHttp > 0 ? [{ name: 'http', instanceCount: alwaysReadyHttp }] : []
+
+// Optional: object id of the GitHub Actions service principal that publishes the code.
+param ciPrincipalId = readEnvironmentVariable('TEXTOR_CI_PRINCIPAL_ID', '')
 
 // Optional: your object id (az ad signed-in-user show --query id -o tsv), so you can run the
 // admin CLI against the deployed tables. azd fills AZURE_PRINCIPAL_ID itself.

@@ -3,7 +3,10 @@
 // Flex Consumption rules (see infra/README.md): the runtime is set in functionAppConfig, never
 // with the FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION / WEBSITE_RUN_FROM_PACKAGE /
 // WEBSITE_TIME_ZONE app settings; the code package lives in a blob container read with the
-// user-assigned identity; host storage is identity-based (AzureWebJobsStorage__*).
+// user-assigned identity; host storage is identity-based (AzureWebJobsStorage__*). siteConfig
+// keeps only what Flex accepts: newer regions reject the FTP, 32-bit, pre-warm and .NET
+// properties outright (error 51021), so publishing credentials are switched off with
+// basicPublishingCredentialsPolicies instead.
 
 @description('Function app name (also the default host name <name>.azurewebsites.net).')
 param name string
@@ -57,6 +60,21 @@ param maximumInstanceCount int
 @description('Memory per instance in MB.')
 param instanceMemoryMB int
 
+@description('Always-ready instances per scale group ([{name, instanceCount}]); empty: none.')
+param alwaysReady array
+
+@description('Object id of the CI service principal that publishes the code, or empty.')
+param ciPrincipalId string
+
+// Built-in roles for the CI identity, from
+// https://learn.microsoft.com/azure/role-based-access-control/built-in-roles (Web and Mobile,
+// General). `az functionapp deployment source config-zip` reads the plan before it publishes
+// (Microsoft.Web/serverfarms/read), which Website Contributor scoped to the site does not cover.
+var ciRoles = {
+  websiteContributor: 'de139f84-1756-47ae-9be6-808fbbe84772' // Website Contributor
+  reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7' // Reader
+}
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   // checkov:skip=CKV_AZURE_225:Zone redundancy on Flex Consumption needs always-ready instances (billed while idle) and is not offered in every region; a small business's SMS backend runs scale-to-zero.
   name: planName
@@ -77,6 +95,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   // checkov:skip=CKV_AZURE_17:Neither Power Automate custom connectors nor Twilio webhooks present client certificates; authentication is the API key / Twilio signature checked by the code.
   // checkov:skip=CKV_AZURE_212:Flex Consumption scales from zero; a minimum instance count means always-ready instances billed while idle.
   // checkov:skip=CKV_AZURE_213:App Service health check probes a fixed instance pool; Flex Consumption manages scale-to-zero instances itself and the app has no health endpoint yet.
+  // checkov:skip=CKV_AZURE_78:Flex Consumption has no FTP endpoint and rejects the siteConfig FTP property (error 51021); FTP and SCM basic-auth publishing are disabled by the two basicPublishingCredentialsPolicies below.
   name: name
   location: location
   // azd finds the app to deploy the `api` service (azure.yaml) to by this tag.
@@ -94,7 +113,6 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     keyVaultReferenceIdentity: identityId
     siteConfig: {
       minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
     }
     functionAppConfig: {
@@ -111,12 +129,52 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        alwaysReady: alwaysReady
       }
       runtime: {
         name: 'python'
         version: '3.12'
       }
     }
+  }
+}
+
+// No basic-auth (user name + password) publishing: deployments authenticate with Microsoft
+// Entra ID (az functionapp deployment source config-zip and azd deploy send a bearer token).
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+// The CI identity publishes the code (infra/README.md, "Continuous deployment").
+resource ciSiteAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(ciPrincipalId)) {
+  scope: site
+  name: guid(site.id, ciPrincipalId, ciRoles.websiteContributor)
+  properties: {
+    principalId: ciPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', ciRoles.websiteContributor)
+  }
+}
+
+resource ciPlanAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(ciPrincipalId)) {
+  scope: plan
+  name: guid(plan.id, ciPrincipalId, ciRoles.reader)
+  properties: {
+    principalId: ciPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', ciRoles.reader)
   }
 }
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import INFRA, ROOT, bicep_files, parse_bicep
+from .helpers import COMPILED_FIXTURE, INFRA, ROOT, bicep_files, compare_templates, parse_bicep
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +43,25 @@ def arm_template() -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as err:
         pytest.fail(f"{path.relative_to(ROOT)} is not valid JSON: {err}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def compiled_template() -> dict[str, Any]:
+    """The nested-deployment template `az bicep build` emits for infra/main.bicep (fixture)."""
+    return json.loads(COMPILED_FIXTURE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def deployed(arm_template, compiled_template):
+    """deployed(which, scenario) -> what that template deploys with one of compare_templates'
+    parameter sets, flattened (which: "arm" = infra/azuredeploy.json, "compiled" = the fixture)."""
+    ct = compare_templates()
+    memo: dict[tuple[str, str], Any] = {}
+
+    def get(which: str, scenario: str):
+        if (which, scenario) not in memo:
+            template = {"arm": arm_template, "compiled": compiled_template}[which]
+            memo[which, scenario] = ct.deploy(template, ct.SCENARIOS[scenario], which)
+        return memo[which, scenario]
+
+    return get

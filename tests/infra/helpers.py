@@ -11,10 +11,14 @@ Nothing here uses the session fixtures of tests/conftest.py (no Azurite needed).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
+import sys
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -24,12 +28,27 @@ INFRA = ROOT / "infra"
 HERE = Path(__file__).resolve().parent
 INFRA_VENV = Path(os.environ.get("INFRA_VENV", ROOT / ".venv-infra"))
 REQUIREMENTS = ROOT / "requirements-infra.txt"
+# What `az bicep build -f infra/main.bicep` emits for these modules (one nested deployment per
+# module), written by hand because the compiler cannot run here; test_compare_templates.py
+# checks that its shape follows the Bicep files.
+COMPILED_FIXTURE = HERE / "fixtures" / "main.compiled.json"
 
 SETUP_HINT = (
     "Create it with:\n"
     f"    python3 -m venv {INFRA_VENV} && {INFRA_VENV}/bin/pip install -r requirements-infra.txt\n"
     "(`make test` does this; INFRA_VENV=<dir> points the tests at another location)."
 )
+
+
+@cache
+def compare_templates() -> ModuleType:
+    """infra/compare_templates.py (the CI drift check) as a module; standard library only."""
+    spec = importlib.util.spec_from_file_location("compare_templates", INFRA / "compare_templates.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
 
 
 def infra_tool(name: str) -> Path:

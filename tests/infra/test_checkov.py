@@ -6,12 +6,17 @@ the resource, with a written reason that stays next to the code it excuses:
 
     resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
       // checkov:skip=CKV_AZURE_35:<why this is right here>
+
+One file is left out of the scan, UNSCANNED below, because checkov's Bicep parser (pycep)
+knows a fixed list of functions and rejects the file outright; the tests prove that file
+declares no resources (so no check is lost) and fail once checkov can parse it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +26,18 @@ from .helpers import INFRA, ROOT, infra_tool, run
 
 MIN_REASON = 25  # characters: a reason, not "n/a" or the check's name
 
+# file (relative to infra/) -> why checkov cannot read it
+UNSCANNED = {
+    "main.bicep": "fail() (the namePrefix rule) is not in pycep's function list; main.bicep holds modules only",
+}
 
-def checkov(directory: Path) -> dict[str, Any]:
+
+def checkov(directory: Path, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     exe = infra_tool("checkov")
     env = {**os.environ, "LOG_LEVEL": "WARNING", "BC_SKIP_MAPPING": "TRUE"}
+    skips = [arg for path in skip for arg in ("--skip-path", path)]
     proc = run([exe, "--directory", directory, "--framework", "bicep", "--output", "json",
-                "--skip-download", "--compact"], check=False, env=env, timeout=240)
+                "--skip-download", "--compact", *skips], check=False, env=env, timeout=240)
     if proc.returncode not in (0, 1):  # 1 = failed checks; anything else = checkov broke
         pytest.fail(f"checkov exited {proc.returncode}:\n{proc.stderr[-4000:]}", pytrace=False)
     try:
@@ -43,7 +54,7 @@ def checkov(directory: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
-    return checkov(INFRA)
+    return checkov(INFRA, tuple(UNSCANNED))
 
 
 def _where(check: dict[str, Any]) -> str:
@@ -57,6 +68,32 @@ def test_every_bicep_file_parsed(report) -> None:
         "LOG_LEVEL=DEBUG .venv-infra/bin/checkov -d infra --framework bicep to see which "
         "(its parser lacks some newer Bicep syntax, e.g. lambdas and multi-line ternaries)")
     assert summary["resource_count"] >= 20, f"checkov saw only {summary['resource_count']} resources"
+
+
+def test_unscanned_files_declare_no_resources(facts) -> None:
+    """Nothing checkov would check is in a file it skips."""
+    for name in UNSCANNED:
+        f = facts[f"infra/{name}"]
+        assert not f["resources"], f"infra/{name} declares resources, but checkov skips the file"
+
+
+def test_unscanned_files_really_defeat_checkov(tmp_path: Path) -> None:
+    """When checkov learns to parse the file, scan it again: drop it from UNSCANNED."""
+    for name in UNSCANNED:
+        shutil.copy(INFRA / name, tmp_path / Path(name).name)
+    result = checkov(tmp_path)
+    assert result["summary"]["parsing_errors"] == len(UNSCANNED), (
+        "checkov parses the skipped files now: remove them from UNSCANNED")
+
+
+def test_ftp_check_is_skipped_inline_with_the_flex_reason(report) -> None:
+    """Flex sites reject the siteConfig FTP property: CKV_AZURE_78 is answered by the two
+    basicPublishingCredentialsPolicies, in writing, next to the site."""
+    skipped = [c for c in report["results"].get("skipped_checks", [])
+               if c["check_id"] == "CKV_AZURE_78" and c["resource"] == "Microsoft.Web/sites.site"]
+    assert len(skipped) == 1, "CKV_AZURE_78 must be skipped inline on the site"
+    reason = skipped[0]["check_result"]["suppress_comment"]
+    assert "basicPublishingCredentialsPolicies" in reason and "51021" in reason, reason
 
 
 def test_no_failed_checks(report) -> None:

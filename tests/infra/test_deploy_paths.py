@@ -1,9 +1,12 @@
 """The three deployment paths are wired: azd (azure.yaml), the CI workflow (Bicep build,
-drift check, tests, OIDC deploy) and the code package used by `config-zip`."""
+drift check, tests, OIDC deploy, timeouts) and the code package used by `config-zip`."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import INFRA, ROOT, load_yaml
+from .helpers import COMPILED_FIXTURE, INFRA, ROOT, load_yaml
 
 WORKFLOW = ROOT / ".github" / "workflows" / "ci-deploy.yml"
 
@@ -55,8 +58,66 @@ def test_workflow_builds_and_checks_drift(workflow) -> None:
     assert "az bicep install --version" in bicep
     assert "az bicep build --file infra/main.bicep" in bicep
     assert "az bicep build-params --file infra/main.bicepparam" in bicep
-    assert "infra/azuredeploy.json" in bicep and "diff" in bicep and "exit 1" in bicep
     assert workflow["env"]["BICEP_VERSION"].startswith("v0.")
+    # What both templates deploy is compared; a text diff of flat vs nested JSON can never pass.
+    assert "diff" not in bicep and "jq" not in bicep
+    drift = _drift_step(workflow)
+    command = r"python3 infra/compare_templates\.py infra/azuredeploy\.json \S*main\.compiled\.json"
+    assert re.search(command, drift["run"]), drift["run"]
+    build = next(s for s in workflow["jobs"]["bicep"]["steps"] if "az bicep build --file" in s.get("run", ""))
+    assert "$RUNNER_TEMP/main.compiled.json" in build["run"]
+
+
+def _drift_step(workflow) -> dict[str, Any]:
+    return next(s for s in workflow["jobs"]["bicep"]["steps"] if "compare_templates.py" in s.get("run", ""))
+
+
+def _run_drift_step(workflow, runner_temp: Path) -> subprocess.CompletedProcess[str]:
+    shim = runner_temp / "bin"
+    shim.mkdir(exist_ok=True)
+    (shim / "python3").symlink_to(sys.executable)  # stands in for the runner's python3 (any 3.10+)
+    env = {**os.environ, "RUNNER_TEMP": str(runner_temp), "PATH": f"{shim}:{os.environ['PATH']}"}
+    return subprocess.run(["bash", "-e", "-c", _drift_step(workflow)["run"]], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_drift_check_step_passes_on_the_compiled_template(workflow, tmp_path: Path) -> None:
+    """The workflow's own command, run here on the stand-in for `az bicep build` output."""
+    shutil.copy(COMPILED_FIXTURE, tmp_path / "main.compiled.json")
+    proc = _run_drift_step(workflow, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_drift_check_step_fails_on_a_real_difference(workflow, tmp_path: Path) -> None:
+    compiled = json.loads(COMPILED_FIXTURE.read_text(encoding="utf-8"))
+    compiled["parameters"]["instanceMemoryMB"]["defaultValue"] = 4096
+    (tmp_path / "main.compiled.json").write_text(json.dumps(compiled), encoding="utf-8")
+    proc = _run_drift_step(workflow, tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "instanceMemoryMB" in proc.stdout
+
+
+def test_every_job_has_a_timeout(workflow) -> None:
+    """The Flex config-zip health poll can loop without end; no job may wait forever."""
+    for name, job in workflow["jobs"].items():
+        minutes = job.get("timeout-minutes")
+        assert isinstance(minutes, int) and 1 <= minutes <= 60, f"job {name}: timeout-minutes {minutes!r}"
+
+
+def test_steps_that_wait_on_azure_have_their_own_timeout(workflow) -> None:
+    deploy = workflow["jobs"]["deploy"]
+    for step in deploy["steps"]:
+        run = step.get("run", "")
+        if "config-zip" in run or "curl" in run:
+            minutes = step.get("timeout-minutes")
+            assert isinstance(minutes, int) and minutes < deploy["timeout-minutes"], step.get("name")
+    publish = next(s for s in deploy["steps"] if "config-zip" in s.get("run", ""))
+    assert "--timeout" in publish["run"]
+
+
+def test_deploy_waits_for_the_drift_check(workflow) -> None:
+    """The deploy job needs the bicep job, which now passes when the templates agree."""
+    assert "bicep" in workflow["jobs"]["deploy"]["needs"]
 
 
 def test_workflow_runs_the_tests(workflow) -> None:
@@ -64,6 +125,14 @@ def test_workflow_runs_the_tests(workflow) -> None:
     assert "make test" in _run_lines(test)
     python = next(s for s in test["steps"] if s.get("uses", "").startswith("actions/setup-python"))
     assert str(python["with"]["python-version"]) == "3.12"
+
+
+def test_azd_prints_the_twilio_urls(azure_yaml) -> None:
+    """After `azd up` the only hand step left is pasting the Twilio webhook URLs: azd prints them."""
+    hooks = azure_yaml["hooks"]["postprovision"]
+    for shell in ("posix", "windows"):
+        run = hooks[shell]["run"]
+        assert "azd env get-values" in run and "twilio(InboundWebhookUrl|StatusCallbackUrl)" in run, shell
 
 
 def test_workflow_deploys_with_oidc_on_main(workflow) -> None:
@@ -125,7 +194,9 @@ def test_readme_documents_every_path() -> None:
     for needle in ("az deployment group create", "azd up", "portal.azure.com/#create/Microsoft.Template/uri/",
                    "func azure functionapp publish", "config-zip", "az role assignment create",
                    "Storage Table Data Contributor", "/api/twilio/inbound", "/api/twilio/status",
-                   "AzureWebJobsStorage__accountName", "drift"):
+                   "AzureWebJobsStorage__accountName", "drift", "compare_templates.py", "timeout-minutes",
+                   "basicPublishingCredentialsPolicies", "TEXTOR_TWILIO_AUTH_TOKEN", "alwaysReady",
+                   "ciPrincipalId", "Reader", "AuditEvent", "AZURE_FUNCTION_NAME", "51021"):
         assert needle in readme, f"infra/README.md does not mention {needle!r}"
 
 

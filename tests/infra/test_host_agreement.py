@@ -26,6 +26,11 @@ BUILT_IN_ROLES = {
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
 }
+# For the CI identity that publishes the code (modules/functionapp.bicep, ciRoles).
+CI_ROLES = {
+    "Website Contributor": "de139f84-1756-47ae-9be6-808fbbe84772",
+    "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+}
 
 PYTHON_VERSION = "3.12"  # Azure runtime = the .venv and CI (Makefile PYTHON_VERSION)
 
@@ -156,3 +161,11 @@ def test_outputs_give_the_twilio_urls(main_bicep) -> None:
 def test_public_base_url_defaults_to_the_default_host(module_facts) -> None:
     v = module_facts["functionApp"]["vars"]
     assert v["baseUrl"]["$ternary"]["then"] == {"$interp": "https://${site.properties.defaultHostName}"}
+
+
+def test_ci_role_ids_are_the_built_in_ones(module_facts) -> None:
+    text = (INFRA / "modules" / "functionapp.bicep").read_text(encoding="utf-8")
+    assert sorted(module_facts["functionApp"]["vars"]["ciRoles"].values()) == sorted(CI_ROLES.values())
+    for name, guid in CI_ROLES.items():
+        line = next((ln for ln in text.splitlines() if guid in ln), "")
+        assert line.rstrip().endswith(f"// {name}"), f"functionapp.bicep: {guid} should carry the comment '// {name}'"
