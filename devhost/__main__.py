@@ -70,10 +70,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         from devhost.host import DevHost
+        from devhost.validation import AppRefused
 
         app = load_app(args.app)
         port = args.port if args.port is not None else (local_http_port(settings) or 7071)
-        host = DevHost(app, host=args.host, port=port, host_json=ROOT / "host.json")  # type: ignore[arg-type]
+        try:
+            host = DevHost(app, host=args.host, port=port, host_json=ROOT / "host.json")  # type: ignore[arg-type]
+        except (AppRefused, ValueError) as exc:  # what Azure refuses at start (ValueError: host.json)
+            print(exc, file=sys.stderr, flush=True)
+            return 1
         host.start()
         print("Functions:", flush=True)
         for line in host.describe():

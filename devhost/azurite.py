@@ -2,7 +2,8 @@
 
 Azurite comes from npm into the project's own ``node_modules`` (``make`` installs it), so a
 fresh machine needs nothing but Node. Tests start a private instance on free ports in a
-temporary folder; ``make run`` reuses one already listening on the default ports.
+temporary folder; ``make run`` reuses one already listening on the default ports. Azurite runs
+strict (no ``--loose``), so it rejects headers and parameters that Azure Storage rejects.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def start(location: Path, ports: tuple[int, int, int] | None = None, timeout: fl
     log = open(log_path, "ab")
     proc = subprocess.Popen(
         [
-            azurite_binary(), "--location", str(location), "--skipApiVersionCheck", "--loose",
+            azurite_binary(), "--location", str(location), "--skipApiVersionCheck",
             "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
             "--blobPort", str(blob), "--queuePort", str(queue), "--tablePort", str(table),
         ],

@@ -1,7 +1,8 @@
 """What the app declares: each function's trigger, bindings and Python callable.
 
-Read once from ``app.get_functions()`` (a second call on the same app raises "does not have a
-unique function name" unless its index is reset, which we do so a test can build two hosts).
+Read once from ``app.get_functions()`` through :func:`devhost.validation.validate`, which refuses
+an app Azure's worker or host would not load (a second call on the same app raises "does not have
+a unique function name" unless its index is reset, which it does so a test can build two hosts).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, Literal
 
 import azure.functions as func
 from azure.functions.decorators.core import OutputBinding as DeclaredOutput
+
+from devhost.validation import LoadInfo, validate
 
 log = logging.getLogger("devhost")
 
@@ -49,15 +52,18 @@ class FunctionInfo:
     user_function: Callable[..., Any]
     is_async: bool
     accepts_context: bool
+    has_return: bool = True  # False: returning anything but None fails the invocation, as in the worker
     http_output: str | None = None
     outputs: tuple[OutputBinding, ...] = ()
     unsupported_inputs: tuple[str, ...] = field(default=())
 
 
 def index(app: func.FunctionApp) -> list[FunctionInfo]:
-    """Every enabled function of ``app``; ``AzureWebJobs.<name>.Disabled=true`` skips one, as in Azure."""
-    app.functions_bindings = None  # let get_functions() run again on an app indexed before
-    found = [_describe(f) for f in app.get_functions()]
+    """Every enabled function of ``app``; ``AzureWebJobs.<name>.Disabled=true`` skips one, as in Azure.
+
+    Raises :class:`devhost.validation.AppRefused` when Azure would not load the app.
+    """
+    found = [_describe(f, info) for f, info in validate(app)]
     enabled = []
     for info in found:
         if os.environ.get(f"AzureWebJobs.{info.name}.Disabled", "").lower() in ("true", "1"):
@@ -67,10 +73,9 @@ def index(app: func.FunctionApp) -> list[FunctionInfo]:
     return enabled
 
 
-def _describe(function: Any) -> FunctionInfo:
+def _describe(function: Any, loaded: LoadInfo) -> FunctionInfo:
     trigger = function.get_trigger()
     user_function = function.get_user_function()
-    params = inspect.signature(user_function).parameters
     http_output: str | None = None
     outputs: list[OutputBinding] = []
     unsupported: list[str] = []
@@ -99,7 +104,8 @@ def _describe(function: Any) -> FunctionInfo:
         trigger_param=trigger.name,
         user_function=user_function,
         is_async=inspect.iscoroutinefunction(user_function),
-        accepts_context="context" in params and trigger.name != "context",
+        accepts_context=loaded.requires_context,
+        has_return=loaded.has_return,
         http_output=http_output,
         outputs=tuple(outputs),
         unsupported_inputs=tuple(unsupported),

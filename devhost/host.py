@@ -23,7 +23,9 @@ from devhost.functions import FunctionInfo, enum_text, index
 from devhost.http import HttpFrontend
 from devhost.invocation import Invoker, exception_summary, log_invocation
 from devhost.queues import QueueClients, QueueListener, output_sender
-from devhost.settings import HostConfig, resolve_app_setting, resolve_queue_lease, storage_connection_string
+from devhost.settings import (
+    HostConfig, resolve_app_setting, resolve_queue_lease, storage_connection_string, sync_thread_count,
+)
 from devhost.timers import Schedule, TimerRunner, utcnow
 
 log = logging.getLogger("devhost")
@@ -37,7 +39,12 @@ class DevHost:
     ``port=0`` picks a free port (see :attr:`base_url`). ``poll_interval`` caps the idle queue
     polling interval (default: host.json maxPollingInterval, at most 1 s). ``queue_lease_seconds``
     is how long a received queue message stays invisible; it is renewed every half lease while the
-    function runs (default: ``DEVHOST_QUEUE_LEASE_SECONDS``, else 600 s like the host).
+    function waits and runs (default: ``DEVHOST_QUEUE_LEASE_SECONDS``, else 600 s like the host).
+
+    Construction validates the app as Azure's worker and host do and raises
+    :class:`devhost.validation.AppRefused` for one Azure would not run. Sync invocations share one
+    pool of ``PYTHON_THREADPOOL_THREAD_COUNT`` threads; host.json ``functionTimeout`` (or the
+    ``AzureFunctionsJobHost__functionTimeout`` setting) bounds each invocation.
     """
 
     def __init__(
@@ -62,7 +69,10 @@ class DevHost:
         self._poll_interval = default_poll if poll_interval is None else poll_interval
         self.queue_lease_seconds = resolve_queue_lease(queue_lease_seconds)
         self._clients = QueueClients(self.config.queues)
-        self.invoker = Invoker(output_sender(self._clients, self._connection_string, resolve_app_setting))
+        self.invoker = Invoker(
+            output_sender(self._clients, self._connection_string, resolve_app_setting),
+            thread_count=sync_thread_count(), function_timeout=self.config.function_timeout,
+        )
         self._http = HttpFrontend(
             self.functions, self.invoker, route_prefix=self.config.route_prefix, admin=self._run_admin
         )

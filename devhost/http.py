@@ -1,19 +1,25 @@
 """HTTP triggers: a threaded werkzeug server and a WSGI app that routes like the Functions host.
 
 Host behaviours mirrored on purpose: ``/{routePrefix}/{route}``; an unknown path *or* a known
-path with a method no function accepts is a bare 404; a function that raises is a bare 500
-(the traceback goes to the log, never to the client); returning None is 204; keys and
-``auth_level`` are not enforced (Core Tools doesn't locally either).
+path with a method no function accepts is a bare 404; a function that raises, times out, or
+returns None for its ``$return`` response is a bare 500 (the traceback goes to the log, never to
+the client); an HTTP ``Out`` parameter left unset is an empty 200; keys and ``auth_level`` are
+not enforced (Core Tools doesn't locally either).
+
+The request reaches the function as the host converts it (GrpcMessageConversionExtensions.cs
+``ToRpcHttp``): see :func:`build_request`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote, unquote
 
 import azure.functions as func
 from werkzeug.datastructures import Headers
@@ -35,10 +41,19 @@ class _Response(Response):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """Our one line per invocation replaces werkzeug's access log."""
+    """Our one line per invocation replaces werkzeug's access log; the headers as the client sent
+    them (names, order, repeats) ride along in the environ, since WSGI renames and merges them."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        environ[RAW_HEADERS] = list(self.headers.items())
+        return environ
+
+
+RAW_HEADERS = "devhost.raw_headers"
 
 
 def build_router(functions: Iterable[FunctionInfo]) -> Router[FunctionInfo]:
@@ -120,17 +135,13 @@ class HttpFrontend:
     def _invoke(self, function: FunctionInfo, request: Request, route_params: dict[str, str]) -> Response:
         started = time.perf_counter()
         label = f"http {request.method} {request.path}"
-        req = func.HttpRequest(
-            method=request.method,
-            url=_raw_url(request),
-            headers=dict(request.headers.items()),
-            params={key: request.args.get(key, "") for key in request.args.keys()},
-            route_params=route_params,
-            body=request.get_data(cache=False),
-        )
+        req = build_request(request, route_params)
         try:
             outcome = self._invoker.invoke(function, req)
-            response = to_wsgi_response(outcome.http_response(function))
+            value = outcome.http_response(function)
+            if value is None and function.http_output in (None, "$return"):  # the worker can't encode None
+                raise TypeError('unable to encode outgoing TypedData: unsupported type "http" for Python type "NoneType"')
+            response = to_wsgi_response(value)
         except Exception as exc:  # the app's bug: log it, answer like the host (bare 500)
             log_invocation(function, label, f"500 {exception_summary(exc)}", started, exc=exc)
             return _Response(status=500)
@@ -151,21 +162,90 @@ class HttpFrontend:
         return _Response(status=202)
 
 
-def _raw_url(request: Request) -> str:
-    """The URL as the client sent it (percent-encoding kept), like the host's ``req.url``."""
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
-    if raw and raw.startswith("/"):
-        return request.host_url.rstrip("/") + raw
-    return request.url
+def build_request(request: Request, route_params: dict[str, str]) -> func.HttpRequest:
+    """The ``func.HttpRequest`` the function gets, converted as the host's ``ToRpcHttp`` does.
+
+    - ``url``: scheme + Host header + path + the query string as sent (the path re-escaped the
+      way ASP.NET prints ``Request.Path``);
+    - ``params``: the query parsed as ASP.NET does (names case-insensitive, ``+`` is a space),
+      repeated names joined with ",", and names whose value is empty dropped (``?top=``);
+    - ``headers``: names lower-cased, repeated headers joined with ",";
+    - ``body``: only when Content-Length > 0 (a chunked body without one arrives empty).
+    """
+    environ = request.environ
+    raw_target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
+    raw_path, _, raw_query = raw_target.partition("?")
+    host = next((v for k, v in environ.get(RAW_HEADERS, ()) if k.lower() == "host"), None) or request.host
+    url = f"{request.scheme}://{host}{_aspnet_path(raw_path)}" + (f"?{raw_query}" if raw_query else "")
+    body = request.get_data(cache=False)  # read it all either way, so the connection stays usable
+    if not (request.content_length or 0) > 0:
+        body = b""
+    return func.HttpRequest(
+        method=request.method,
+        url=url,
+        headers=convert_headers(environ.get(RAW_HEADERS) or list(request.headers.items())),
+        params=convert_query(raw_query),
+        route_params=route_params,
+        body=body,
+    )
+
+
+def convert_query(query: str) -> dict[str, str]:
+    """ASP.NET's QueryFeature parse, then the host's "drop empty values" (values joined by ",")."""
+    values: dict[str, list[str]] = {}
+    names: dict[str, str] = {}  # lower-case -> the first spelling seen, like its OrdinalIgnoreCase map
+    for pair in query.lstrip("?").split("&"):
+        if not pair:
+            continue
+        name, eq, value = pair.partition("=")
+        if eq:
+            name = name.lstrip()
+        key = names.setdefault(_unescape(name).lower(), _unescape(name))
+        values.setdefault(key, []).append(_unescape(value))
+    joined = {key: ",".join(vals) for key, vals in values.items()}
+    return {key: value for key, value in joined.items() if value}
+
+
+def convert_headers(raw: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Header names lower-cased and repeated headers joined with "," (StringValues.ToString)."""
+    merged: dict[str, list[str]] = {}
+    for name, value in raw:
+        merged.setdefault(name.lower(), []).append(value)
+    return {name: ",".join(values) for name, values in merged.items()}
+
+
+def _unescape(text: str) -> str:
+    """Uri.UnescapeDataString after '+' -> ' ': bad UTF-8 escapes are left as they were."""
+    text = text.replace("+", " ")
+    try:
+        return unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        return text
+
+
+_PERCENT_2F = re.compile("%2f", re.IGNORECASE)
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 pchar, which PathString leaves unescaped
+
+
+def _aspnet_path(raw_path: str) -> str:
+    """``Request.Path`` as the host prints it: Kestrel decodes escapes (all but %2F) and
+    PathString re-escapes what is not a path character, so ``%7E`` comes back as ``~``."""
+    parts = _PERCENT_2F.split(raw_path)
+    try:
+        decoded = [unquote(part, errors="strict") for part in parts]
+    except UnicodeDecodeError:
+        return raw_path
+    return "%2F".join(quote(part, safe=_PATH_SAFE) for part in decoded)
 
 
 _DROPPED = {"content-length", "transfer-encoding", "connection"}
 
 
 def to_wsgi_response(value: Any) -> Response:
-    """Turn what the function returned into a response, as the worker's converter does."""
+    """Turn what the function returned into a response, as the worker's converter does
+    (None: an ``Out`` response left unset, which the host answers with an empty 200)."""
     if value is None:
-        return _Response(status=204)
+        return _Response(status=200)
     if isinstance(value, (str, bytes)):
         return _Response(value, status=200, content_type="text/plain; charset=utf-8")
     if not isinstance(value, func.HttpResponse):

@@ -1,14 +1,17 @@
 """Calling a user function the way the Python worker does, and counting what is in flight.
 
-Sync functions run on the caller's thread (an HTTP request thread, a queue or timer worker).
-``async def`` functions all run on ONE long-lived event loop, like the worker's, so clients an
-app caches across invocations (aiohttp sessions, aio SDK clients) stay on the loop they were
-created on.
+Sync functions, whatever their trigger, run on ONE pool of ``PYTHON_THREADPOOL_THREAD_COUNT``
+threads (default min(32, cores + 4)), like the worker's ``_sync_call_tp``; the HTTP server's
+request threads, queue listeners and timers only wait for them. ``async def`` functions all run on
+ONE long-lived event loop, like the worker's, so clients an app caches across invocations
+(aiohttp sessions, aio SDK clients) stay on the loop they were created on. host.json
+``functionTimeout`` bounds every invocation, waiting for a thread included (see devhost.pool).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 import time
@@ -21,6 +24,8 @@ from typing import Any
 import azure.functions as func
 
 from devhost.functions import FunctionInfo
+from devhost.pool import PoolTimeout, SyncPool
+from devhost.settings import format_timespan
 
 log = logging.getLogger("devhost")
 
@@ -58,11 +63,10 @@ class _RetryContext:
 class Context(func.Context):
     """``context`` parameter: invocation id and function name, like the worker provides."""
 
-    def __init__(self, function: FunctionInfo) -> None:
-        self._invocation_id = str(uuid.uuid4())
+    def __init__(self, function: FunctionInfo, invocation_id: str) -> None:
+        self._invocation_id = invocation_id
         self._function_name = function.name
-        self._tls = threading.local()
-        self._tls.invocation_id = self._invocation_id
+        self._tls = threading.local()  # the worker sets invocation_id on the pool thread running the call
         self._trace = _TraceContext(f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-00", "", {})
 
     @property
@@ -103,23 +107,43 @@ class Outcome:
         return self.outputs[function.http_output].get()
 
 
-class Invoker:
-    """Runs invocations, delivers queue outputs on success and waits for in-flight ones at stop."""
+class FunctionTimeoutError(Exception):
+    """The invocation ran past host.json ``functionTimeout`` (the host's FunctionTimeoutException)."""
 
-    def __init__(self, send_outputs: OutputSender | None = None) -> None:
+
+class Invoker:
+    """Runs invocations, delivers queue outputs on success and waits for in-flight ones at stop.
+
+    ``thread_count`` sizes the one pool for sync functions; ``function_timeout`` (seconds, None =
+    no limit) bounds each invocation.
+    """
+
+    def __init__(
+        self,
+        send_outputs: OutputSender | None = None,
+        *,
+        thread_count: int,
+        function_timeout: float | None,
+    ) -> None:
         self._send_outputs = send_outputs
+        self.function_timeout = function_timeout
+        self.pool = SyncPool(thread_count)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
         self._in_flight = 0
         self._idle = threading.Condition()
 
     def start(self) -> None:
+        self.pool.start()
+        limit = format_timespan(self.function_timeout) if self.function_timeout is not None else "none"
+        log.info("sync thread pool: %d threads; functionTimeout %s", self.pool.size, limit)
         loop = asyncio.new_event_loop()
         self._loop = loop
         self._loop_thread = threading.Thread(target=loop.run_forever, name="devhost-async", daemon=True)
         self._loop_thread.start()
 
     def stop(self) -> None:
+        self.pool.stop()
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._loop_thread is not None:
@@ -147,8 +171,10 @@ class Invoker:
                 self._idle.notify_all()
 
     def invoke(self, function: FunctionInfo, trigger_value: Any) -> Outcome:
-        """Call ``function`` with its trigger value; exceptions propagate to the trigger's caller."""
+        """Call ``function`` with its trigger value; exceptions propagate to the trigger's caller
+        (:class:`FunctionTimeoutError` past ``functionTimeout``)."""
         with self._tracked():
+            invocation_id = str(uuid.uuid4())
             kwargs: dict[str, Any] = {function.trigger_param: trigger_value}
             outputs: dict[str, Out] = {}
             if function.http_output not in (None, "$return"):
@@ -160,19 +186,55 @@ class Invoker:
             for name in function.unsupported_inputs:
                 kwargs[name] = None
             if function.accepts_context:
-                kwargs["context"] = Context(function)
-            value = self._call(function, kwargs)
+                kwargs["context"] = Context(function, invocation_id)
+            value = self._call(function, kwargs, invocation_id)
+            if value is not None and not function.has_return:  # dispatcher.py, after the call
+                raise RuntimeError(f"function {function.name!r} without a $return binding returned a non-None value")
             outcome = Outcome(value, outputs)
             self._deliver(function, outcome)
             return outcome
 
-    def _call(self, function: FunctionInfo, kwargs: dict[str, Any]) -> Any:
+    def _call(self, function: FunctionInfo, kwargs: dict[str, Any], invocation_id: str) -> Any:
+        timeout = self.function_timeout
         if not function.is_async:
-            return function.user_function(**kwargs)
+            context = kwargs.get("context") if function.accepts_context else None
+
+            def run() -> Any:  # dispatcher.py _run_sync_func
+                if isinstance(context, Context):
+                    context.thread_local_storage.invocation_id = invocation_id
+                try:
+                    return function.user_function(**kwargs)
+                finally:
+                    if isinstance(context, Context):
+                        context.thread_local_storage.invocation_id = None
+
+            try:
+                return self.pool.run(run, timeout)
+            except PoolTimeout as exc:
+                raise self._timed_out(function, invocation_id, still_running=exc.started) from None
         if self._loop is None:
             raise RuntimeError("devhost invoker is not started")
         future = asyncio.run_coroutine_threadsafe(function.user_function(**kwargs), self._loop)
-        return future.result()
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()  # the coroutine gets CancelledError at its next await
+            raise self._timed_out(function, invocation_id, still_running=False) from None
+
+    def _timed_out(self, function: FunctionInfo, invocation_id: str, *, still_running: bool) -> FunctionTimeoutError:
+        """Log the timeout in the host's words and return the invocation's error."""
+        limit = format_timespan(self.function_timeout or 0)
+        log.error(
+            "Timeout value of %s exceeded by function 'Functions.%s' (Id: '%s'). Initiating cancellation.",
+            limit, function.name, invocation_id,
+        )
+        if still_running:
+            log.warning(
+                "A function timeout has occurred. Azure restarts the worker process executing invocationId '%s'; "
+                "devhost cannot stop a thread, so it runs on (its result discarded) and a new thread takes its place.",
+                invocation_id,
+            )
+        return FunctionTimeoutError(f"Timeout value of {limit} was exceeded by function: Functions.{function.name}")
 
     def _deliver(self, function: FunctionInfo, outcome: Outcome) -> None:
         for binding in function.outputs:

@@ -1,10 +1,12 @@
 """Queue triggers (and queue output bindings) over Azure Storage / Azurite, with the host's semantics.
 
 Per trigger one poller thread receives up to ``batchSize`` messages under a lease (10 minutes
-unless configured) and runs them on a pool of ``batchSize`` threads, fetching more once in-flight
-falls to ``newBatchThreshold``. While a function runs, its message's lease is renewed every half
-lease, as the host does, so a killed devhost's messages come back within one lease. Success
-deletes the message; failure makes it visible again after ``visibilityTimeout``; the failure at
+unless configured) and hands each to the worker's one thread pool (devhost.invocation), fetching
+more once in-flight falls to ``newBatchThreshold`` -- as the host's QueueListener does, whatever
+the number of worker threads. From receipt, while a message waits for a thread and while its
+function runs, its lease is renewed every half lease, as the host does, so a killed devhost's
+messages come back within one lease. Success deletes the message; failure (an exception, or
+``functionTimeout`` passed) makes it visible again after ``visibilityTimeout``; the failure at
 ``maxDequeueCount`` copies the original text to ``<queue>-poison`` and deletes it. Text that is
 not valid base64 (with messageEncoding=base64) goes to poison without running the function.
 Messages are read raw (no SDK decode policy) so one bad message can't fail a whole receive.
@@ -193,6 +195,7 @@ class QueueListener:
         self._stop = threading.Event()
         self._slots = threading.Condition()
         self._in_flight = 0
+        # One waiter per message in flight: it renews the lease and waits for the worker pool.
         self._pool = ThreadPoolExecutor(max_workers=self._batch, thread_name_prefix=f"devhost-q-{queue_name}")
         self._thread = threading.Thread(target=self._run, name=f"devhost-poll-{queue_name}", daemon=True)
 

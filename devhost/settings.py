@@ -21,9 +21,16 @@ log = logging.getLogger("devhost")
 
 STORAGE_SETTING = "AzureWebJobsStorage"
 LEASE_SETTING = "DEVHOST_QUEUE_LEASE_SECONDS"
+THREAD_COUNT_SETTING = "PYTHON_THREADPOOL_THREAD_COUNT"  # the Python worker's app setting
+HOST_JSON_OVERRIDE_PREFIX = "AzureFunctionsJobHost__"  # app settings that override host.json values
+# functionTimeout (ScriptJobHostOptionsSetup.cs): 30 min when host.json says nothing (Flex and
+# dedicated plans), "-1" means no limit, and anything under 1 s is refused at start.
+DEFAULT_FUNCTION_TIMEOUT = 30 * 60.0
+MIN_FUNCTION_TIMEOUT = 1.0
 DEFAULT_LEASE_SECONDS = 600  # the host receives queue messages for 10 minutes, renewing while they run
 MAX_LEASE_SECONDS = 7 * 24 * 3600  # the service's limit for a visibility timeout
 _TIMESPAN = re.compile(r"^(?:(?P<days>\d+)\.)?(?P<h>\d+):(?P<m>\d+)(?::(?P<s>\d+(?:\.\d+)?))?$")
+_DAYS = re.compile(r"^-?\d+$")  # .NET's TimeSpan.Parse reads a bare integer as days ("-1" = minus one day)
 _SETTING_REF = re.compile(r"%([^%]+)%")
 
 
@@ -33,14 +40,31 @@ def is_timespan(value: str) -> bool:
 
 
 def parse_timespan(value: str | int | float) -> float:
-    """Seconds in a .NET TimeSpan string ("hh:mm:ss", "d.hh:mm:ss"); host.json uses that format."""
+    """Seconds in a .NET TimeSpan string ("hh:mm:ss", "d.hh:mm:ss", "-hh:mm:ss", or a bare
+    number of days such as "-1"); host.json uses that format."""
     if isinstance(value, (int, float)):
         return float(value)
-    match = _TIMESPAN.match(value.strip())
+    text = value.strip()
+    if _DAYS.match(text):
+        return int(text) * 86400.0
+    sign = -1.0 if text.startswith("-") else 1.0
+    match = _TIMESPAN.match(text.lstrip("-"))
     if not match:
         raise ValueError(f"not a timespan (expected hh:mm:ss): {value!r}")
     days = int(match["days"] or 0)
-    return days * 86400 + int(match["h"]) * 3600 + int(match["m"]) * 60 + float(match["s"] or 0)
+    return sign * (days * 86400 + int(match["h"]) * 3600 + int(match["m"]) * 60 + float(match["s"] or 0))
+
+
+def format_timespan(seconds: float) -> str:
+    """A duration as .NET prints a TimeSpan ("00:10:00", "1.00:00:00", "00:00:01.5000000"),
+    which is how the host writes timeouts in its log lines."""
+    ticks = round(abs(seconds) * 10_000_000)
+    days, rest = divmod(ticks, 86400 * 10_000_000)
+    hours, rest = divmod(rest, 3600 * 10_000_000)
+    minutes, rest = divmod(rest, 60 * 10_000_000)
+    secs, fraction = divmod(rest, 10_000_000)
+    text = f"{hours:02d}:{minutes:02d}:{secs:02d}" + (f".{fraction:07d}" if fraction else "")
+    return ("-" if seconds < 0 else "") + (f"{days}." if days else "") + text
 
 
 @dataclass(frozen=True)
@@ -61,15 +85,17 @@ class HostConfig:
 
     route_prefix: str = "api"
     queues: QueueOptions = field(default_factory=QueueOptions)
-    function_timeout: float | None = None
+    function_timeout: float | None = DEFAULT_FUNCTION_TIMEOUT  # seconds; None = no limit ("-1")
 
     @classmethod
-    def load(cls, path: Path | None) -> "HostConfig":
-        """Read host.json; a missing file means all defaults (the real host needs one, we don't)."""
-        if path is None or not Path(path).exists():
-            return cls()
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-        return cls.from_dict(data)
+    def load(cls, path: Path | None, environ: MutableMapping[str, str] | None = None) -> "HostConfig":
+        """Read host.json, then apply ``AzureFunctionsJobHost__a__b`` app settings over it as the
+        host does (e.g. ``AzureFunctionsJobHost__functionTimeout=00:00:02``). A missing file means
+        all defaults (the real host needs one, we don't)."""
+        data: dict[str, Any] = {}
+        if path is not None and Path(path).exists():
+            data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        return cls.from_dict(apply_host_json_overrides(data, os.environ if environ is None else environ))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "HostConfig":
@@ -86,12 +112,76 @@ class HostConfig:
             max_polling_interval=parse_timespan(q.get("maxPollingInterval", 60)),
             message_encoding=str(q.get("messageEncoding", "base64")).lower(),
         )
-        timeout = data.get("functionTimeout")
         return cls(
             route_prefix=(prefix or "").strip("/"),
             queues=queues,
-            function_timeout=parse_timespan(timeout) if timeout else None,
+            function_timeout=parse_function_timeout(data.get("functionTimeout")),
         )
+
+
+def parse_function_timeout(value: str | int | float | None) -> float | None:
+    """host.json ``functionTimeout`` as the host validates it (seconds; None = unbounded).
+
+    Absent: 30 minutes (Flex Consumption and dedicated plans). ``-1``: no limit. Below one
+    second: the host refuses to start, and so does devhost (ValueError).
+    """
+    if value is None or value == "":
+        return DEFAULT_FUNCTION_TIMEOUT
+    seconds = parse_timespan(value)
+    if seconds == -86400:
+        return None
+    if seconds < MIN_FUNCTION_TIMEOUT:
+        raise ValueError(
+            f"FunctionTimeout must be greater than {format_timespan(MIN_FUNCTION_TIMEOUT)} and less than "
+            f"10675199.02:48:05.4775807 (host.json functionTimeout is {value!r})."
+        )
+    return seconds
+
+
+def apply_host_json_overrides(data: dict[str, Any], environ: MutableMapping[str, str]) -> dict[str, Any]:
+    """host.json with ``AzureFunctionsJobHost__path__to__key`` settings applied (keys match
+    case-insensitively, as the host's configuration does)."""
+    merged = json.loads(json.dumps(data))
+    for name, value in environ.items():
+        if not name.lower().startswith(HOST_JSON_OVERRIDE_PREFIX.lower()):
+            continue
+        path = [p for p in name[len(HOST_JSON_OVERRIDE_PREFIX):].split("__") if p]
+        if not path:
+            continue
+        node = merged
+        for part in path[:-1]:
+            key = next((k for k in node if k.lower() == part.lower()), part)
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        key = next((k for k in node if k.lower() == path[-1].lower()), path[-1])
+        node[key] = value
+    return merged
+
+
+def sync_thread_count(environ: MutableMapping[str, str] | None = None) -> int:
+    """Threads in the worker's one pool for sync invocations (dispatcher.py ``_get_sync_tp_max_workers``).
+
+    ``PYTHON_THREADPOOL_THREAD_COUNT`` when it is a whole number >= 1; otherwise (unset, or
+    invalid, which the worker logs and ignores) what ``ThreadPoolExecutor(max_workers=None)``
+    picks on this Python: min(32, cores + 4).
+    """
+    env = os.environ if environ is None else environ
+    text = env.get(THREAD_COUNT_SETTING, "").strip()
+    if text:
+        try:
+            count = int(text)
+        except ValueError:
+            log.warning("%s must be an integer", THREAD_COUNT_SETTING)
+        else:
+            if count >= 1:
+                return count
+            log.warning(
+                "%s must be set to a value between 1 and sys.maxint. Reverting to default value for max_workers",
+                THREAD_COUNT_SETTING,
+            )
+    cores = getattr(os, "process_cpu_count", os.cpu_count)() or 1
+    return min(32, cores + 4)
 
 
 def load_local_settings(

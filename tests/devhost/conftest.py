@@ -32,16 +32,20 @@ def connection_string(devhost_azurite: az.Azurite) -> str:
 
 @pytest.fixture()
 def host_json(tmp_path: Path) -> Callable[..., Path]:
-    """Write a host.json with quick queue settings; keyword arguments override extensions.queues."""
+    """Write a host.json with quick queue settings; keyword arguments override extensions.queues
+    (``function_timeout`` sets the top-level functionTimeout)."""
 
-    def write(route_prefix: str = "api", **queues: Any) -> Path:
+    def write(route_prefix: str = "api", function_timeout: str | None = None, **queues: Any) -> Path:
         settings = {
             "batchSize": 4, "newBatchThreshold": 2, "maxDequeueCount": 3,
             "visibilityTimeout": "00:00:00", "maxPollingInterval": "00:00:01", "messageEncoding": "base64",
         }
         settings.update(queues)
+        data: dict[str, Any] = {"version": "2.0", "extensions": {"http": {"routePrefix": route_prefix}, "queues": settings}}
+        if function_timeout is not None:
+            data["functionTimeout"] = function_timeout
         path = tmp_path / f"host-{uuid.uuid4().hex[:6]}.json"
-        path.write_text(json.dumps({"version": "2.0", "extensions": {"http": {"routePrefix": route_prefix}, "queues": settings}}))
+        path.write_text(json.dumps(data))
         return path
 
     return write

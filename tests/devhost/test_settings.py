@@ -11,7 +11,7 @@ import pytest
 from devhost import azurite
 from devhost.host import DevHost
 from devhost.settings import (
-    HostConfig, load_local_settings, parse_timespan, resolve_app_setting, resolve_queue_lease,
+    HostConfig, format_timespan, load_local_settings, parse_timespan, resolve_app_setting, resolve_queue_lease,
     storage_connection_string,
 )
 
@@ -63,6 +63,16 @@ def test_host_json_values_and_defaults(tmp_path: Path) -> None:
     assert config.function_timeout == 600
     defaults = HostConfig.load(tmp_path / "missing.json")
     assert defaults.route_prefix == "api" and defaults.queues.batch_size == 16 and defaults.queues.max_dequeue_count == 5
+    assert defaults.function_timeout == 30 * 60  # the host's default on Flex Consumption
+
+
+def test_app_settings_override_host_json(tmp_path: Path) -> None:
+    """``AzureFunctionsJobHost__a__b`` app settings win over host.json, keys case-insensitive."""
+    path = tmp_path / "host.json"
+    path.write_text(json.dumps({"functionTimeout": "00:10:00", "extensions": {"queues": {"batchSize": 8}}}))
+    env = {"AzureFunctionsJobHost__FUNCTIONTIMEOUT": "00:00:03", "AzureFunctionsJobHost__extensions__queues__batchSize": "2"}
+    config = HostConfig.load(path, env)
+    assert (config.function_timeout, config.queues.batch_size) == (3, 2)
 
 
 def test_repo_host_json_parses() -> None:
@@ -74,6 +84,9 @@ def test_timespans() -> None:
     assert parse_timespan("00:00:05") == 5
     assert parse_timespan("01:02:03") == 3723
     assert parse_timespan("1.00:00:00") == 86400
+    assert parse_timespan("-1") == -86400  # .NET reads a bare number as days
+    assert parse_timespan("-00:00:05") == -5
+    assert [format_timespan(s) for s in (1, 600, 1.5, 86405)] == ["00:00:01", "00:10:00", "00:00:01.5000000", "1.00:00:05"]
     with pytest.raises(ValueError):
         parse_timespan("5 seconds")
 

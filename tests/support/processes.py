@@ -29,7 +29,9 @@ def start_devhost(env: dict[str, str], port: int, log: Path, timeout: float = 60
         if proc.poll() is not None:
             raise AssertionError(f"devhost exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            requests.get(f"http://127.0.0.1:{port}/api/account", timeout=1)
+            # Connecting proves it listens; the answer may take a while: HTTP calls wait for a thread
+            # of the worker pool, which the queue work of a restarted host can fill (as in Azure).
+            requests.get(f"http://127.0.0.1:{port}/api/account", timeout=(1, 60))
             return proc
         except requests.ConnectionError:
             time.sleep(0.2)
