@@ -84,18 +84,23 @@ def start_host(env: dict[str, str], log: Path, timeout: float = 90) -> tuple[sub
                             env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            if proc.returncode == CRASH_EXIT_CODE:
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                if proc.returncode == CRASH_EXIT_CODE:
+                    return proc, base
+                raise AssertionError(f"devhost exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                requests.get(f"{base}/api/account", timeout=2)
                 return proc, base
-            raise AssertionError(f"devhost exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            requests.get(f"{base}/api/account", timeout=1)
-            return proc, base
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("devhost did not start")
+            except requests.RequestException:  # not listening yet, or too busy to answer in time
+                time.sleep(0.2)
+        raise AssertionError("devhost did not start")
+    except BaseException:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        raise
 
 
 def _reclaimed(table: Any, campaign_id: str, since: datetime) -> int:
