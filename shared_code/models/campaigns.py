@@ -55,6 +55,10 @@ class Campaign(EntityModel):
     SkippedCount: int = 0
     PendingCount: int = 0
     DispatchedAt: datetime | None = None
+    # Written once, after dispatch's last chunk of recipients is stored and queued: until then
+    # the recipients so far are not the whole audience, so the campaign cannot be Sent.
+    DispatchCompletedAt: datetime | None = None
+    DispatchedCount: int = 0       # recipients dispatch made (skipped ones included)
     CancelledAt: datetime | None = None
     CompletedAt: datetime | None = None
     EventDate: str = ""
@@ -75,6 +79,10 @@ class Recipient(EntityModel):
     NextAttemptAt: datetime | None = None
     SendingAt: datetime | None = None
     Uncertain: bool = False  # the last attempt may have reached the provider: check before resending
+    # When the earliest attempt whose outcome is still unknown was claimed. The "did it go out?"
+    # check looks back from here; a new claim never moves it forward (SendingAt is the latest
+    # claim), and it is cleared only once an outcome is written.
+    UncertainSince: datetime | None = None
     UpdatedAt: datetime
 
 

@@ -283,7 +283,8 @@ def enqueue_dispatch(c: Campaign, now: datetime) -> None:
 
 def refresh_counts(c: Campaign) -> Campaign:
     """Counters come from the recipients (one projection scan); they are written back when
-    they changed, and the campaign is Sent once every recipient is final."""
+    they changed. The campaign is Sent once dispatch has recorded that it stored the whole
+    audience and every one of those recipients is final — also when the audience was empty."""
     if c.Status in NOT_DISPATCHED:
         return c
     counts = {s: 0 for s in (PENDING, SENDING_R, "queued", "sent", DELIVERED, UNDELIVERED, FAILED, SKIPPED,
@@ -296,7 +297,8 @@ def refresh_counts(c: Campaign) -> Campaign:
                DeliveredCount=counts[DELIVERED], UndeliveredCount=counts[UNDELIVERED] + counts[FAILED],
                FailedCount=counts[FAILED], SkippedCount=counts[SKIPPED],
                PendingCount=counts[PENDING] + counts[SENDING_R])
-    done = c.Status == SENDING and total > 0 and counts[PENDING] + counts[SENDING_R] == 0
+    dispatched = c.DispatchCompletedAt is not None and total >= c.DispatchedCount
+    done = c.Status == SENDING and dispatched and counts[PENDING] + counts[SENDING_R] == 0
     if any(getattr(c, k) != v for k, v in new.items()) or done:
         for k, v in new.items():
             setattr(c, k, v)

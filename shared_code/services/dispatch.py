@@ -1,7 +1,9 @@
 """``dispatch``: expand a due campaign into Recipients and queue ``send`` batches.
 
 Safe to run twice: a recipient row is created once (insert-if-absent), and a send batch
-queued again only finds recipients already past ``pending``."""
+queued again only finds recipients already past ``pending``. Its end is recorded on the campaign
+(``DispatchCompletedAt``) once every chunk is stored and queued: a run that died half-way leaves
+the campaign unfinished (never Sent on a partial audience) until a retried run completes it."""
 
 from __future__ import annotations
 
@@ -44,6 +46,9 @@ def dispatch(account_id: str, campaign_id: str, version: int) -> str:
         return "cancelled"
     if c.Version != version:
         return "stale"  # rescheduled: a newer dispatch message exists
+    if c.DispatchCompletedAt is not None:
+        store.unschedule(c)
+        return "done"  # a repeated message: every recipient is stored and queued already
     now = utcnow()
     if c.SendDate > now and (c.SendDate - now).total_seconds() > 2:
         return "early"  # a lost-dispatch re-queue raced a reschedule; the right message will fire
@@ -66,6 +71,7 @@ def dispatch(account_id: str, campaign_id: str, version: int) -> str:
             total += _flush(c, chunk)
             chunk = []
     total += _flush(c, chunk)
+    _record_completion(c, len(seen), utcnow(), nothing_to_send=seen <= opted_out)
     store.unschedule(c)
     log.info("campaign %s dispatched: %d recipients", campaign_id, len(seen))
     return "dispatched"
@@ -88,6 +94,33 @@ def _mark_sending(c: Campaign, now: datetime) -> Campaign | None:
                 return None
             c = fresh
     return c
+
+
+def _record_completion(c: Campaign, count: int, now: datetime, *, nothing_to_send: bool) -> None:
+    """Dispatch is complete: written once (a re-run keeps the first record), ETag-guarded
+    against concurrent counter refreshes. With nobody to text (an empty group, unknown contact
+    ids, everyone opted out) no send batch will ever run, so the campaign is finished here."""
+    store = repos().campaigns
+    for _ in range(8):
+        if c.DispatchCompletedAt is not None:
+            break
+        c.DispatchCompletedAt, c.DispatchedCount = now, count
+        try:
+            store.replace(c)
+            break
+        except StorageConflict:
+            fresh = store.get(c.AccountId, c.CampaignId)
+            if fresh is None:
+                return
+            c = fresh
+    else:
+        raise StorageConflict("changed")  # the message is retried; the re-run completes it
+    if nothing_to_send:
+        from .campaigns import refresh_counts
+
+        fresh = store.get(c.AccountId, c.CampaignId)
+        if fresh is not None:
+            refresh_counts(fresh)
 
 
 def _flush(c: Campaign, chunk: list[Recipient]) -> int:

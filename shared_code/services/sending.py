@@ -2,14 +2,19 @@
 
 Each recipient moves pending -> sending -> queued/delivered/failed with ETag-guarded batch
 writes, so a batch processed twice texts nobody twice. A recipient found stuck in ``sending``
-(its worker died mid-call) is reconciled with the provider before any new attempt. Transient
-provider errors are retried with exponential backoff through a delayed send message;
+(its worker died mid-call) is reconciled with the provider before any new attempt, looking back
+from the FIRST attempt whose outcome is unknown (``UncertainSince``), however many workers died
+on it since. A claim is a lease of ``SEND_STUCK_SECONDS``: a worker that reaches a provider call
+late renews it first, so no other worker can take the row over while its call is in flight.
+Transient provider errors are retried with exponential backoff through a delayed send message;
 permanent ones are final. Just before claiming, numbers that opted out since dispatch are
 skipped (the send-time opt-out check)."""
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import random
 import threading
 import time
@@ -28,6 +33,21 @@ from ..text.phones import mask
 from .context import repos
 
 log = logging.getLogger("powertextor.send")
+FIND_SLACK = timedelta(seconds=5)   # our instances' clocks vs each other, for the look-back
+RENEW_MARGIN_SECONDS = 1.0          # a provider call starts this much before its lease could end
+
+# Test-only fault injection, never set in a deployment: TEST_ONLY_CRASH_AFTER_PROVIDER_CALLS=N
+# makes the process exit at once (os._exit, as kill -9 would) when its Nth provider call (a send
+# or a "did it go out?" lookup) has returned: the provider acted, the result is not written. The
+# crash tests use it to land a kill in exactly that window. Read once, at import.
+CRASH_AFTER_CALLS = int(os.environ.get("TEST_ONLY_CRASH_AFTER_PROVIDER_CALLS") or 0)
+CRASH_EXIT_CODE = 137
+_provider_calls = itertools.count(1)
+
+
+def _provider_call_returned() -> None:
+    if CRASH_AFTER_CALLS and next(_provider_calls) >= CRASH_AFTER_CALLS:
+        os._exit(CRASH_EXIT_CODE)
 
 
 class RateGate:
@@ -104,7 +124,7 @@ def send_batch(account_id: str, campaign_id: str, phones: list[str]) -> dict[str
     held = [r for r in rows if r.Status == SENDING_R and r.SendingAt and now - r.SendingAt <= stuck_after]
     due, opted_out = _drop_opted_out(c, ready)  # stuck rows may be texted already: reconcile them first
     claimed = _claim(campaign_id, due + stuck, now)
-    counts = {"sent": 0, "retry": 0, "failed": 0, "optedout": opted_out, "held": len(held),
+    counts = {"sent": 0, "retry": 0, "failed": 0, "lost": 0, "optedout": opted_out, "held": len(held),
               "skipped": len(rows) - len(claimed) - len(later) - opted_out - len(held)}
     if later:
         _requeue(c, later)
@@ -119,6 +139,8 @@ def send_batch(account_id: str, campaign_id: str, phones: list[str]) -> dict[str
     for (r, _), outcome in zip(claimed, outcomes):
         kind, status, sid, code, message = outcome
         counts[kind] += 1
+        if kind == "lost":
+            continue  # another worker took the row over; its result is that worker's to write
         if kind == "retry":
             retry.append(r)
         results.append((r, status, sid, code, message))
@@ -155,17 +177,30 @@ def _drop_opted_out(c: Campaign, rows: list[Recipient]) -> tuple[list[Recipient]
     return [r for r in rows if r.Phone not in blocked], skipped
 
 
+def _uncertain_since(r: Recipient) -> datetime | None:
+    """When the earliest attempt that may have texted ``r`` without our knowing began: a worker
+    died mid-call (the row is still ``sending``) or the last call timed out (``Uncertain``).
+    None when every earlier attempt has a known outcome."""
+    if r.Status == SENDING_R or r.Uncertain or r.UncertainSince is not None:
+        return r.UncertainSince or r.SendingAt  # SendingAt: rows written before UncertainSince existed
+    return None
+
+
 def _claim(campaign_id: str, rows: list[Recipient], now: datetime) -> list[tuple[Recipient, datetime | None]]:
     """pending/stuck -> sending, ETag-guarded: one transaction when nobody raced us, else row
-    by row. Returns (recipient, when a stuck earlier attempt began) for the rows we own."""
+    by row. Returns (recipient, when its earliest uncertain attempt began) for the rows we own.
+
+    The claim is stored before any provider call, with ``UncertainSince`` kept at the earliest
+    unknown attempt (or now, for a first attempt): if this worker dies too, the next one still
+    looks back far enough to see what any earlier attempt sent."""
     store = repos().campaigns
     prepared = []
     for r in rows:
-        # a worker died mid-call, or the last call timed out: the text may have gone out then
-        stuck_since = r.SendingAt if (r.Status == SENDING_R or r.Uncertain) else None
+        since = _uncertain_since(r)
         r.Status, r.SendingAt, r.UpdatedAt, r.Uncertain = SENDING_R, now, now, False
+        r.UncertainSince = since or now
         r.Attempts += 1
-        prepared.append((r, stuck_since))
+        prepared.append((r, since))
     if not prepared:
         return []
     owned: list[tuple[Recipient, datetime | None]] = []
@@ -189,33 +224,67 @@ def _claim(campaign_id: str, rows: list[Recipient], now: datetime) -> list[tuple
     return owned
 
 
-def _send_one(c: Campaign, account: Account, r: Recipient, stuck_since: datetime | None) -> tuple:
+def _send_one(c: Campaign, account: Account, r: Recipient, since: datetime | None) -> tuple:
     from ..sms.base import ProviderError
     from ..sms.factory import get_provider
 
     provider = get_provider()
     message = _message(c, account, r)
-    if stuck_since is not None:  # an earlier worker died mid-call: did the text go out?
+    if since is not None:  # an earlier attempt's outcome is unknown: did the text go out?
         try:
-            found = provider.find_sent(message, stuck_since - timedelta(seconds=5))
+            found = provider.find_sent(message, since - FIND_SLACK)
         except ProviderError as err:
+            _provider_call_returned()
             found = None
             if err.transient:
-                # still unknown whether the earlier call texted them: the next attempt must
-                # look again, from the same moment (our claim moved SendingAt on)
-                r.SendingAt = stuck_since
+                # still unknown whether an earlier call texted them: the next attempt looks
+                # again, from the same moment (UncertainSince stays)
                 return _retry(r, err, uncertain=True)
+        else:
+            _provider_call_returned()
         if found is not None:
             return ("sent", _status_after(found.status), found.sid, "", "")
-    _gate.wait(get_settings().send_rate_per_second)
+    settings = get_settings()
+    _gate.wait(settings.send_rate_per_second)
+    if not _renew_if_late(c.CampaignId, r):
+        return ("lost", "", "", "", "")
     try:
         result = provider.send(message)
     except ProviderError as err:
+        _provider_call_returned()
         if err.transient:
             return _retry(r, err)
         log.info("send to %s failed permanently: %s %s", mask(r.Phone), err.code, err.message)
         return ("failed", FAILED, "", str(err.code or err.status or ""), err.message[:500])
+    _provider_call_returned()
     return ("sent", _status_after(result.status), result.sid, "", "")
+
+
+def _renew_if_late(campaign_id: str, r: Recipient) -> bool:
+    """Our claim lets other workers alone for SEND_STUCK_SECONDS; after that they take the row
+    over as stuck. A call that could still be running then (a long batch, a slow rate gate)
+    renews the claim first (ETag-guarded, SendingAt = now; UncertainSince unchanged). False: the
+    row was taken over meanwhile, so we must not text it."""
+    settings = get_settings()
+    now = utcnow()
+    budget = settings.send_stuck_seconds - settings.sms_timeout_seconds - RENEW_MARGIN_SECONDS
+    if r.SendingAt is not None and (now - r.SendingAt).total_seconds() <= budget:
+        return True
+    store = repos().campaigns
+    r.SendingAt = r.UpdatedAt = now
+    try:
+        meta = store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r)])[0]
+    except StorageConflict:
+        log.info("send to %s: taken over by another worker before our call; leaving it", mask(r.Phone))
+        return False
+    etag = meta.get("etag")
+    if not etag:
+        fresh = store.get_recipient(campaign_id, r.Phone)
+        if fresh is None or fresh.SendingAt != now:
+            return False
+        etag = fresh.etag
+    r.with_etag(etag)
+    return True
 
 
 def _status_after(provider_status: str) -> str:
@@ -243,6 +312,8 @@ def _finish(campaign_id: str, results: list[tuple[Recipient, str, str, str, str]
             message, now
         if status != PENDING:
             r.NextAttemptAt = None
+        if not (status == PENDING and r.Uncertain):
+            r.UncertainSince = None  # the outcome is known: nothing earlier is left to look for
         rows.append(r)
     if not rows:
         return
@@ -270,7 +341,7 @@ def _write_monotonic(campaign_id: str, r: Recipient) -> None:
             r = current
             continue
         outcome = {k: getattr(r, k) for k in ("Status", "ProviderSid", "ErrorCode", "ErrorMessage", "UpdatedAt",
-                                               "NextAttemptAt", "Uncertain")}
+                                               "NextAttemptAt", "Uncertain", "UncertainSince")}
         r = current.model_copy(update=outcome)
         r.with_etag(current.etag)
 

@@ -156,11 +156,14 @@ class TwilioProvider:
 
         Two listings: ``DateSent>`` narrows a long history but can miss a message still queued
         (no date_sent yet), so when it finds nothing the newest messages to the number are
-        checked too. Twilio's date_created has whole seconds, hence the floor and small skew.
+        checked too. Twilio documents that filter as day-granular in UTC (``DateSent>=YYYY-MM-DD``:
+        on or after that midnight), so it gets the UTC day of the floor — the day before, when the
+        look-back crosses midnight — and the exact floor is applied to ``date_created`` here.
+        Twilio's date_created has whole seconds, hence the floor and small skew.
         """
         floor = _as_utc(since).replace(microsecond=0) - CLOCK_SKEW
         service = message.messaging_service_sid or (None if message.from_number else self._default_service)
-        queries = ({"date_sent_after": floor}, {})
+        queries = ({"date_sent_after": floor.date()}, {})
         try:
             for extra in queries:
                 found = [m for m in self._messages.stream(to=message.to, page_size=FIND_PAGE_SIZE,

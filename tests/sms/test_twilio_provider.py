@@ -205,12 +205,23 @@ def test_find_sent_ignores_messages_before_since(provider, fake):
     assert provider.find_sent(message, now() + timedelta(seconds=30)) is None
 
 
-def test_find_sent_filter_uses_utc_iso_datetime(provider, fake):
+def test_find_sent_filter_is_the_utc_day_of_the_look_back(provider, fake):
+    """Twilio documents DateSent>= as day-granular in GMT: the filter names the UTC day on which
+    the look-back starts (twilio-python writes a date as that midnight), and the exact instant is
+    checked against date_created afterwards."""
     since = datetime(2030, 1, 2, 3, 4, 5, 678000, tzinfo=timezone(timedelta(hours=2)))
     provider.find_sent(msg(), since)
     first = fake.attempts[0].params
     assert first["To"] == [TO]
-    assert first["DateSent>"] == ["2030-01-02T01:04:00Z"]   # UTC, whole seconds, minus skew
+    assert first["DateSent>"] == ["2030-01-02T00:00:00Z"]   # 01:04:00 UTC's day, not the local day
+
+
+def test_find_sent_look_back_across_midnight_lists_the_day_before(provider, fake):
+    """A first attempt at 23:59:58 UTC and a check from 00:00:02: the listing must include the
+    day before, or the text sent just before midnight is missed and sent again."""
+    since = datetime(2030, 1, 2, 0, 0, 2, tzinfo=timezone.utc)
+    provider.find_sent(msg(), since)
+    assert fake.attempts[0].params["DateSent>"] == ["2030-01-01T00:00:00Z"]
 
 
 # -- process behaviour --------------------------------------------------------------------

@@ -147,6 +147,7 @@ class FakeTwilio:
     """Threaded HTTP server speaking enough of Twilio's 2010-04-01 Messages API.
 
     Knobs (plain attributes, change them any time): ``latency`` seconds per create,
+    ``list_latency`` seconds per message listing (Twilio's take 100 ms or more),
     ``capacity`` creates per second (token bucket, over it 429/20429), ``fail_rate`` with
     ``fail_kinds`` (see FAULT_KINDS; "timeout" stalls ``stall_seconds`` without recording,
     "timeout_after_accept" records then stalls), ``permanent`` {number: error code},
@@ -158,10 +159,12 @@ class FakeTwilio:
     def __init__(self, account_sid: str | None = None, auth_token: str | None = None, *,
                  latency: float = 0.0, capacity: float | None = None, fail_rate: float = 0.0,
                  fail_kinds: tuple[str, ...] = ("500",), seed: int = 0, stall_seconds: float = 2.0,
-                 permanent: dict[str, int] | None = None, mark_sent: bool = True) -> None:
+                 permanent: dict[str, int] | None = None, mark_sent: bool = True,
+                 list_latency: float = 0.0) -> None:
         self.account_sid = account_sid or new_sid("AC")
         self.auth_token = auth_token or secrets.token_hex(16)
         self.latency = latency
+        self.list_latency = list_latency
         self.fail_rate = fail_rate
         self.fail_kinds = tuple(fail_kinds)
         self.stall_seconds = stall_seconds
@@ -185,7 +188,7 @@ class FakeTwilio:
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> "FakeTwilio":
         handler = type("Handler", (_Handler,), {"fake": self})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server = _Server(("127.0.0.1", 0), handler)
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
@@ -331,6 +334,16 @@ class FakeTwilio:
         }
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that died mid-request (a killed host, in the crash tests) is no error."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def _error_body(code: int, **fmt: str) -> tuple[int, dict[str, Any]]:
     status, text = ERRORS[code]
     return status, {"code": code, "message": text.format(**fmt),
@@ -424,6 +437,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         path, query, known = self._route()
+        if self.fake.list_latency:
+            time.sleep(self.fake.list_latency)
         if not self._authorized():
             return self._answer("GET", path, query, 401, "401", _error_body(20003)[1])
         if not known:
