@@ -2,8 +2,9 @@
 
 Per trigger one poller thread receives up to ``batchSize`` messages under a lease (10 minutes
 unless configured) and hands each to the worker's one thread pool (devhost.invocation), fetching
-more once in-flight falls to ``newBatchThreshold`` -- as the host's QueueListener does, whatever
-the number of worker threads. From receipt, while a message waits for a thread and while its
+a whole new batch each time in-flight falls to ``newBatchThreshold`` -- as the host's
+QueueListener does, whatever the number of worker threads -- so up to ``batchSize +
+newBatchThreshold`` messages of one queue are in flight at once (QueuesOptions.BatchSize docs). From receipt, while a message waits for a thread and while its
 function runs, its lease is renewed every half lease, as the host does, so a killed devhost's
 messages come back within one lease. Success deletes the message; failure (an exception, or
 ``functionTimeout`` passed) makes it visible again after ``visibilityTimeout``; the failure at
@@ -191,12 +192,13 @@ class QueueListener:
         self._max_poll = max(MIN_POLL, max_poll_interval)
         self._lease = lease_seconds
         self._batch = max(1, min(options.batch_size, MAX_RECEIVE))
-        self._threshold = max(0, min(options.new_batch_threshold, self._batch - 1))
+        self._threshold = max(0, options.new_batch_threshold)
+        self._most = self._batch + self._threshold  # the host's ceiling per queue and instance
         self._stop = threading.Event()
         self._slots = threading.Condition()
         self._in_flight = 0
         # One waiter per message in flight: it renews the lease and waits for the worker pool.
-        self._pool = ThreadPoolExecutor(max_workers=self._batch, thread_name_prefix=f"devhost-q-{queue_name}")
+        self._pool = ThreadPoolExecutor(max_workers=self._most, thread_name_prefix=f"devhost-q-{queue_name}")
         self._thread = threading.Thread(target=self._run, name=f"devhost-poll-{queue_name}", daemon=True)
 
     def start(self) -> None:
@@ -224,7 +226,7 @@ class QueueListener:
         while not self._stop.is_set():
             with self._slots:
                 self._slots.wait_for(lambda: self._in_flight <= self._threshold or self._stop.is_set())
-                wanted = self._batch - self._in_flight
+                wanted = self._batch  # a whole batch each time, as the host asks for
             if self._stop.is_set():
                 break
             try:

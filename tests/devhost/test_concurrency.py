@@ -128,3 +128,26 @@ def test_a_message_waiting_for_a_thread_keeps_its_lease(
     wait_for(lambda: client.get_queue_properties().approximate_message_count == 0, timeout=5)
     time.sleep(0.5)
     assert gauge.count("queue") == 1
+
+
+def test_one_queue_runs_at_most_batch_size_plus_new_batch_threshold(
+    run_host: Callable[..., DevHost], connection_string: str, queue_name: str,
+    producer: Callable[..., QueueClient], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The host asks for a whole batch each time in-flight falls to newBatchThreshold, so one queue
+    has up to batchSize + newBatchThreshold messages in flight (4 + 2 here), not batchSize."""
+    monkeypatch.setenv("PYTHON_THREADPOOL_THREAD_COUNT", "12")
+    gauge = Gauge()
+    app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+    @app.queue_trigger(arg_name="msg", queue_name=queue_name, connection="AzureWebJobsStorage")
+    def consume(msg: func.QueueMessage) -> None:
+        gauge.hold("queue", float(msg.get_body().decode()))  # the body says how long it takes
+
+    client = producer(queue_name)
+    for seconds in ("0.2", "0.2", "4", "4", "4", "4", "4", "4"):
+        client.send_message(seconds)
+    run_host(app, connection_string=connection_string)
+    wait_for(lambda: gauge.count("queue") == 8, timeout=30)
+    # The first batch of 4 (two quick ones) falls to 2 in flight, then 4 more arrive together.
+    assert gauge.peak == 6
