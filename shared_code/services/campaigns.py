@@ -390,7 +390,7 @@ def list_recipients(caller: Caller, campaign_id: str, query: CampaignQuery) -> P
         if wanted and r.Status != wanted:
             continue
         if len(items) == top:
-            return Page(items, encode_token(items[-1]["Phone"].lstrip("+")))
+            return Page(items, encode_token(items[-1]["Phone"]))  # the RowKey, "+" and all
         items.append({"Phone": r.Phone, "ContactId": r.ContactId, "Name": r.Name, "Status": r.Status,
                       "Attempts": r.Attempts, "ProviderSid": r.ProviderSid, "ErrorCode": r.ErrorCode,
                       "ErrorMessage": r.ErrorMessage, "UpdatedAt": iso(r.UpdatedAt)})

@@ -41,3 +41,16 @@ def test_rate_limiter_blocks_over_limit_then_resets_next_minute():
     assert err.value.status == 429 and err.value.headers["Retry-After"] == "59"
     rl.check("other", now=61.0)
     rl.check("k", now=120.0)
+
+
+@pytest.mark.parametrize("key", ["+14153000499", "01JD7Q0000000000000000000A", "m_01JD7Q", "+1415_01JD~x", "a b"])
+def test_token_round_trips_any_row_key_through_a_next_link(key):
+    """Every listing's last key (E.164 numbers with their "+", ids, composite keys) survives
+    the NextLink as a client parses it (a bare "+" in a query would read as a space)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from shared_code.web.request import ApiRequest
+    from shared_code.web.runtime import self_link
+
+    link = self_link(ApiRequest("GET", "http://h/api/x?top=2"), "skiptoken", encode_token(key))
+    assert decode_token(parse_qs(urlsplit(link).query)["skiptoken"][0]) == key
