@@ -13,10 +13,25 @@ from shared_code.services.keywords import classify, first_word
     ("STOP", ("STOP", "optout")), (" stop\n", ("STOP", "optout")), ("Unsubscribe", ("UNSUBSCRIBE", "optout")),
     ("stopall", ("STOPALL", "optout")), ("end", ("END", "optout")), ("Start", ("START", "optin")),
     ("yes", ("YES", "optin")), ("UNSTOP", ("UNSTOP", "optin")), ("help", ("HELP", "help")), ("Info", ("INFO", "help")),
-    ("stop it", ("", "")), ("please stop", ("", "")), ("STOP.", ("", "")), ("", ("", "")), (None, ("", "")),
-    ("hello", ("", "")),
+    ("stop it", ("", "")), ("please stop", ("", "")), ("", ("", "")), (None, ("", "")),
+    ("hello", ("", "")), ("stop sending me coupons please", ("", "")), ("...", ("", "")),
 ])
 def test_keywords_are_the_whole_trimmed_body_any_case(body, expected):
+    assert classify(body) == expected
+
+
+@pytest.mark.parametrize("body", [
+    "STOP.", "Stop!", "stop\u200b", "\u200bstop", "\ufeffSTOP", "ＳＴＯＰ", "ｓｔｏｐ！", "\"stop\"", "(STOP)",
+    "stop\u00a0", "¡STOP!", "STOP 🛑", "S\u00adTOP", "st\u200dop", "Stop…",
+])
+def test_a_reasonable_stop_opts_out(body):
+    """Punctuation, full-width letters and invisible characters around or inside the word."""
+    assert classify(body) == ("STOP", "optout")
+
+
+@pytest.mark.parametrize("body,expected", [("Ｓｔａｒｔ.", ("START", "optin")), ("help?", ("HELP", "help")),
+                                           ("stop\u200b it", ("", "")), ("stop. it", ("", ""))])
+def test_normalised_keywords_stay_whole_body_words(body, expected):
     assert classify(body) == expected
 
 
@@ -25,6 +40,7 @@ def test_twilio_opt_out_type_wins_even_for_custom_keywords():
     assert classify("ARRET", "STOP") == ("STOP", "optout")   # a custom keyword Twilio matched
     assert classify("hello", "HELP") == ("HELP", "help")
     assert first_word("  join us ") == "JOIN" and first_word("") == ""
+    assert first_word("Join! see you") == "JOIN" and first_word("\u200bＪＯＩＮ") == "JOIN"
 
 
 @pytest.mark.parametrize("ip,local,ok", [
