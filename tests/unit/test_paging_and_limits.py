@@ -105,3 +105,13 @@ def test_failed_authentications_are_budgeted_per_key_and_per_address(clock):
     guard.check("KEY1", "203.0.113.9")
     assert client_address("198.51.100.7, 203.0.113.9:51234") == "203.0.113.9"
     assert client_address("[2001:db8::1]:443") == "2001:db8::1" and client_address(None) is None
+
+
+def test_audience_chunks_round_trip_and_stay_under_a_table_property():
+    from shared_code.storage.campaigns import AUDIENCE_CHUNK_CHARS, _chunks
+
+    values = [f"+1415{i:07d}" for i in range(10_000)] + ["01JD7Q0000000000000000000A"] * 3
+    chunks = list(_chunks(values))
+    assert len(chunks) > 1 and all(len(c) <= AUDIENCE_CHUNK_CHARS < 32 * 1024 for c in chunks)
+    assert [v for c in chunks for v in c.split(",")] == values
+    assert list(_chunks([])) == [] and list(_chunks(["+14155550100"])) == ["+14155550100"]
