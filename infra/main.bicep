@@ -84,6 +84,7 @@ var storageTables = [
   'Inbound'
   'Subscriptions'
   'Deliveries'
+  'Audiences'
 ]
 
 // Each queue also gets its '<name>-poison' twin (modules/storage.bicep).

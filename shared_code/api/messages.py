@@ -21,11 +21,11 @@ def _send(call: Call, op_id: str) -> Any:
     if op.kind == "mms":
         from ..services.media import parse_mms
 
-        body, media_urls = parse_mms(call.caller, req)
+        body, media = parse_mms(req)
     else:
-        body, media_urls = parse_body(SendBody, req), None
+        body, media = parse_body(SendBody, req), None
     made = campaigns.create(call.caller, op, body,  # type: ignore[arg-type]
-                            idem_key=campaigns.idempotency_key(req.header, op, req.body), media_urls=media_urls)
+                            idem_key=campaigns.idempotency_key(req.header), media=media)
     first = made[0]
     if op_id == "SendReviewSingleContact":
         from ..services.recipients import find_contact

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from .base import EntityModel, RequestModel
 
@@ -18,6 +21,19 @@ RANK = {PENDING: 0, SENDING_R: 1, QUEUED_R: 2, SENT_R: 3, DELIVERED: 4, UNDELIVE
         CANCELLED_R: 4}
 FINAL = frozenset({DELIVERED, UNDELIVERED, FAILED, SKIPPED, CANCELLED_R})
 ACCEPTED = frozenset({QUEUED_R, SENT_R, DELIVERED, UNDELIVERED})  # the provider took it
+
+# Limits of a send request. Table Storage holds at most 64 KiB (32K UTF-16 characters) in one
+# string property and 1 MiB in a row: every field that is stored has a bound far below that,
+# and the audience (numbers, contact ids) is stored in rows of its own (storage/campaigns.py).
+MAX_RECIPIENTS_PER_SEND = 100_000  # numbers + contact ids named by one action (a 1 MB body holds ~70,000)
+MAX_GROUPS_PER_SEND = 100          # groups named by one action (kept on the campaign row, shown by GET)
+MAX_TEXT_INPUT_CHARS = 10_000      # a text field as given; the message itself is checked against 1600
+MAX_NAME_CHARS = 100               # contact names, group names
+MAX_PLACE_REF_CHARS = 512          # a Google Place ID or our place id
+MAX_WHEN_CHARS = 64                # a date, a time or an ISO moment as typed
+
+TextInput = Annotated[str, StringConstraints(max_length=MAX_TEXT_INPUT_CHARS)]
+WhenInput = Annotated[str, StringConstraints(max_length=MAX_WHEN_CHARS)]
 
 
 class GroupRef(EntityModel):
@@ -41,8 +57,11 @@ class Campaign(EntityModel):
     CreatedByKeyId: str = ""
     Groups: list[GroupRef] = Field(default_factory=list)
     GroupIds: list[str] = Field(default_factory=list)
+    # The numbers and contact ids a send names: here when they are few, else in rows of the
+    # Audiences table (AudienceRows of them); CampaignRepository.audience reads either.
     ContactIds: list[str] = Field(default_factory=list)
     Numbers: list[str] = Field(default_factory=list)
+    AudienceRows: int = 0
     MediaUrls: list[str] = Field(default_factory=list)
     Segments: int = 1
     Encoding: str = "GSM-7"
@@ -61,7 +80,7 @@ class Campaign(EntityModel):
     DispatchedCount: int = 0       # recipients dispatch made (skipped ones included)
     CancelledAt: datetime | None = None
     CompletedAt: datetime | None = None
-    EventDate: str = ""
+    EventDate: str = ""            # YYYY-MM-DD, reminders only
     SeriesId: str = ""             # reminders made by one action share it
     LinkCode: str = ""             # tracked review link, if any
 
@@ -92,23 +111,40 @@ class SendBody(RequestModel):
     To: str | list[str] | None = None
     GroupName: str | list[str] | None = None
     ContactNumber: str | list[str] | None = None
-    ContactName: str | None = Field(default=None, max_length=100)
-    ContactLastName: str | None = Field(default=None, max_length=100)
-    Body: str | None = None
-    Message: str | None = None
-    ReviewText: str | None = None
-    ReminderText: str | None = None
-    GooglePlaceId: str | None = None
-    PlaceId: str | None = None
-    ScheduledDate: str | None = None
-    ScheduledTime: str | None = None
-    ScheduledAt: str | None = None
-    EventDate: str | None = None
+    ContactName: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    ContactLastName: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    Body: TextInput | None = None
+    Message: TextInput | None = None
+    ReviewText: TextInput | None = None
+    ReminderText: TextInput | None = None
+    GooglePlaceId: str | None = Field(default=None, max_length=MAX_PLACE_REF_CHARS)
+    PlaceId: str | None = Field(default=None, max_length=MAX_PLACE_REF_CHARS)
+    ScheduledDate: WhenInput | None = None
+    ScheduledTime: WhenInput | None = None
+    ScheduledAt: WhenInput | None = None
+    EventDate: WhenInput | None = None
     Day: int | None = None
-    Time: str | None = None
+    Time: WhenInput | None = None
     ExtraDaysBefore: list[int] | None = Field(default=None, max_length=10)
     ReplySTOPToOptOut: bool = False
     TrackLink: bool = False  # review requests: a short link on our host that counts clicks
+
+    @field_validator("EventDate")
+    @classmethod
+    def _event_date(cls, value: str | None) -> str | None:
+        """A date whatever the action (it is stored); "" is not given, as Power Automate
+        sends it for a cleared field."""
+        from ..errors import ValidationFailed
+        from ..text.schedule import DATE_FORMATS, parse_date
+
+        if value is None or not value.strip():
+            return None
+        try:
+            parse_date(value, "EventDate")
+        except ValidationFailed:
+            raise PydanticCustomError("invalid_date", "not a date; use {formats}",
+                                      {"formats": DATE_FORMATS}) from None
+        return value
 
     def items(self, field: str) -> list[str]:
         """A recipients field as a list: one value, a list, or a comma/semicolon/newline

@@ -2,7 +2,11 @@
 
 A callback URL must be https and its host must resolve to public addresses only — never
 loopback, private, link-local (169.254.169.254 metadata), carrier-grade NAT, multicast,
-reserved, or Azure's platform address 168.63.129.16. The check runs when a flow subscribes
+reserved, or Azure's platform address 168.63.129.16. An IPv6 address that carries an IPv4
+one — IPv4-mapped and -translated, the deprecated IPv4-compatible form, NAT64 (64:ff9b::/96),
+6to4 (2002::/16), Teredo (2001::/32) — reaches that IPv4 address through a translator or a
+tunnel, so the IPv4 inside is what is judged (``ipaddress`` calls most of these forms global,
+whatever they carry). The check runs when a flow subscribes
 and again on every delivery, where the address actually connected to is checked (a host
 whose DNS changed after subscribing cannot reach inside). Hosts are never allow-listed
 (Power Automate moved its callback hosts in 2025). CALLBACK_ALLOW_LOCALHOST (local
@@ -21,12 +25,33 @@ from urllib.parse import urlsplit
 from ..config import get_settings
 from ..errors import ValidationFailed
 
-# Not covered by ipaddress' is_global: Azure's wireserver / DNS / health probe address.
-DENIED = (ipaddress.ip_network("168.63.129.16/32"),)
+# Not covered by ipaddress' is_global: Azure's wireserver / DNS / health probe address, and
+# the local-use NAT64 prefix (RFC 8215: never globally reachable; its operator picks where the
+# IPv4 address sits, so it cannot be decoded reliably).
+DENIED = (ipaddress.ip_network("168.63.129.16/32"), ipaddress.ip_network("64:ff9b:1::/48"))
+# IPv6 forms whose low 32 bits are an IPv4 address the packet ends up at (RFC 6052, 4291, 2765)
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")   # deprecated ::a.b.c.d; :: and ::1 are not it
+IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
 
 
 class CallbackRefused(ValidationFailed):
     code = "CallbackUrlRefused"
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address stands for (Teredo: its server and its client, the
+    client's bits XOR-ed as the protocol sends them); [] for a plain IPv6 address."""
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:
+        return list(ip.teredo)
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+    if ip in NAT64 or ip in IPV4_TRANSLATED or (ip in IPV4_COMPATIBLE and int(ip) > 1):
+        return [low32]
+    return []
 
 
 def _allowed_ip(text: str, allow_local: bool) -> bool:
@@ -34,8 +59,10 @@ def _allowed_ip(text: str, allow_local: bool) -> bool:
         ip = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = embedded_ipv4(ip)
+        if inner:
+            return all(_allowed_ip(str(v4), allow_local) for v4 in inner)
     if allow_local and ip.is_loopback:
         return True
     if any(ip in net for net in DENIED):
@@ -100,6 +127,15 @@ class _PeerRefused(OSError):
     pass
 
 
+def check_peer(sock: socket.socket, allow_local: bool) -> socket.socket:
+    """After connect: the address actually connected to must pass the subscribe-time rule."""
+    peer = sock.getpeername()[0]
+    if not _allowed_ip(str(peer), allow_local):
+        sock.close()
+        raise _PeerRefused(f"connection to a non-public address refused ({peer})")
+    return sock
+
+
 _session_lock = threading.Lock()
 _sessions: dict[bool, Any] = {}
 
@@ -115,20 +151,13 @@ def _guarded_session(allow_local: bool) -> Any:
         from urllib3.connection import HTTPConnection, HTTPSConnection
         from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-        def check(sock: socket.socket) -> socket.socket:
-            peer = sock.getpeername()[0]
-            if not _allowed_ip(str(peer), allow_local):
-                sock.close()
-                raise _PeerRefused(f"connection to a non-public address refused ({peer})")
-            return sock
-
         class Conn(HTTPConnection):
             def _new_conn(self) -> socket.socket:  # type: ignore[override]
-                return check(super()._new_conn())
+                return check_peer(super()._new_conn(), allow_local)
 
         class TlsConn(HTTPSConnection):
             def _new_conn(self) -> socket.socket:  # type: ignore[override]
-                return check(super()._new_conn())
+                return check_peer(super()._new_conn(), allow_local)
 
         class Pool(HTTPConnectionPool):
             ConnectionCls = Conn

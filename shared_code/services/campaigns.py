@@ -7,25 +7,27 @@ returns at once, whatever the number of recipients."""
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..clock import iso, utcnow
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from ..ids import new_desc_id
 from ..messaging_catalog import SendOperation
-from ..models.accounts import Account
 from ..models.address_book import Contact
-from ..models.campaigns import (ACCEPTED, CANCELLED, NOT_DISPATCHED, QUEUED, SCHEDULED, SENDING, SENT,
-                                Campaign, CampaignQuery, GroupRef, RescheduleBody, SendBody, DELIVERED, FAILED,
-                                SKIPPED, UNDELIVERED, PENDING, SENDING_R, CANCELLED_R)
+from ..models.campaigns import (ACCEPTED, CANCELLED, MAX_GROUPS_PER_SEND, MAX_NAME_CHARS, MAX_RECIPIENTS_PER_SEND,
+                                NOT_DISPATCHED, QUEUED, SCHEDULED, SENDING, SENT, Campaign, CampaignQuery, GroupRef,
+                                RescheduleBody, SendBody, DELIVERED, FAILED, SKIPPED, UNDELIVERED, PENDING,
+                                SENDING_R, CANCELLED_R)
 from ..storage.names import DISPATCH_QUEUE
 from ..storage.queues import MAX_DELAY_SECONDS
 from ..storage.rows import StorageConflict
 from ..text.phones import to_e164
 from .context import Caller, repos
+from .media import Attachment
 from .paging import Page, decode_token, encode_token
 
 NOW_SLACK = timedelta(seconds=1)
@@ -62,10 +64,6 @@ def _required(op: SendOperation, body: SendBody, name: str) -> str:
     return value
 
 
-def _numbers(account: Account, values: list[str], field_name: str) -> list[str]:
-    return [to_e164(v, region=account.Region, field=f"{field_name}[{i}]") for i, v in enumerate(values)]
-
-
 def _looks_like_id(ref: str) -> bool:
     return len(ref) == 26 and ref.isalnum() and ref.upper() == ref
 
@@ -76,6 +74,29 @@ def _group(caller: Caller, ref: str, field_name: str) -> GroupRef:
         raise NotFound(f"{field_name}: no group '{ref}'. Pick one from the list.", code="GroupNotFound",
                        field=field_name)
     return GroupRef(GroupId=group.GroupId, Name=group.Name, ContactsCount=group.ContactsCount)
+
+
+def _limited(refs: list[str], field_name: str, limit: int, what: str) -> list[str]:
+    """A documented cap far above what a flow sends (the audience itself is stored at any size)."""
+    if len(refs) > limit:
+        advice = "put the contacts in a group" if what != "groups" else "send to fewer groups at a time"
+        raise Unprocessable(f"{field_name} names {len(refs):,} {what}; one action may name at most {limit:,}. "
+                            f"Split the list over several sends, or {advice}.",
+                            code="TooManyGroups" if what == "groups" else "TooManyRecipients", field=field_name)
+    return refs
+
+
+def _contact_ids(caller: Caller, refs: list[str], field_name: str) -> list[str]:
+    """The ids among ``refs`` (each once), every one a contact of the caller's account: an
+    unknown id is a 404 naming it, as everywhere else."""
+    ids = list(dict.fromkeys(r for r in refs if _looks_like_id(r)))
+    found = repos().address_book.get_contacts(caller.account_id, ids) if ids else {}
+    for i, ref in enumerate(refs):
+        if _looks_like_id(ref) and ref not in found:
+            where = f"{field_name}[{i}]"
+            raise NotFound(f"{where}: no contact with id '{ref}'. Pick one from the list.", code="ContactNotFound",
+                           field=where)
+    return ids
 
 
 def resolve_audience(caller: Caller, op: SendOperation, body: SendBody) -> Audience:
@@ -90,21 +111,24 @@ def resolve_audience(caller: Caller, op: SendOperation, body: SendBody) -> Audie
             raise NotFound(f"{to}: no contact with number or id '{ref}'.", code="ContactNotFound", field=to)
         return Audience(contact_ids=[contact.ContactId], contact=contact)
     if op.target in ("contacts", "numbers"):
-        refs = body.items(to)
-        extra = [_group(caller, r, f"{op.groups_field}[{i}]")
-                 for i, r in enumerate(body.items(op.groups_field))] if op.groups_field else []
+        refs = _limited(body.items(to), to, MAX_RECIPIENTS_PER_SEND, "recipients")
+        group_refs = _limited(body.items(op.groups_field), op.groups_field, MAX_GROUPS_PER_SEND,
+                              "groups") if op.groups_field else []
+        extra = [_group(caller, r, f"{op.groups_field}[{i}]") for i, r in enumerate(group_refs)]
         if not refs and extra:
             return Audience(groups=extra)
         if not refs:
             raise ValidationFailed(f"{to} needs at least one {'contact' if op.target == 'contacts' else 'number'}.",
                                    field=to)
-        ids = [r for r in refs if _looks_like_id(r)] if op.target == "contacts" else []
-        numbers = _numbers(account, [r for r in refs if r not in ids], to)
+        ids = _contact_ids(caller, refs, to) if op.target == "contacts" else []
+        numbers = [to_e164(r, region=account.Region, field=f"{to}[{i}]") for i, r in enumerate(refs)
+                   if not (ids and _looks_like_id(r))]
         return Audience(contact_ids=ids, numbers=list(dict.fromkeys(numbers)), groups=extra)
     if op.target in ("group", "groups"):
         refs = body.items(to) if op.target == "groups" else [_required(op, body, to)]
         if not refs:
             raise ValidationFailed(f"{to} needs at least one group.", field=to)
+        _limited(refs, to, MAX_GROUPS_PER_SEND, "groups")
         groups = {g.GroupId: g for g in (_group(caller, r, f"{to}[{i}]" if op.target == "groups" else to)
                                          for i, r in enumerate(refs))}
         return Audience(groups=list(groups.values()))
@@ -123,9 +147,9 @@ def resolve_audience(caller: Caller, op: SendOperation, body: SendBody) -> Audie
         return Audience(contact_ids=[contact.ContactId], contact=contact)
     # new_group: the contacts in To become a new group named GroupName
     name = _required(op, body, "GroupName")
-    if len(name) > 100:
-        raise ValidationFailed("GroupName must be at most 100 characters.", field="GroupName")
-    refs = body.items(to)
+    if len(name) > MAX_NAME_CHARS:
+        raise ValidationFailed(f"GroupName must be at most {MAX_NAME_CHARS} characters.", field="GroupName")
+    refs = _limited(body.items(to), to, MAX_RECIPIENTS_PER_SEND, "contacts")
     if not refs:
         raise ValidationFailed(f"{to} needs at least one contact.", field=to)
     contacts = resolve_contacts(account, refs, field=to, create_missing=True)
@@ -134,7 +158,7 @@ def resolve_audience(caller: Caller, op: SendOperation, body: SendBody) -> Audie
     return Audience(groups=[GroupRef(GroupId=group.GroupId, Name=group.Name, ContactsCount=len(contacts))])
 
 
-def build_content(caller: Caller, op: SendOperation, body: SendBody, media_urls: list[str] | None = None) -> Content:
+def build_content(caller: Caller, op: SendOperation, body: SendBody) -> Content:
     from ..text.segments import check_body
     from .places import find_place
 
@@ -153,7 +177,7 @@ def build_content(caller: Caller, op: SendOperation, body: SendBody, media_urls:
         text = f"{text}\n{caller.account.OptOutText}"
     info = check_body(text, op.body_field)
     kind = {"review": "Review", "mms": "MMS"}.get(op.kind, "Message")
-    return Content(text, kind, place_id, info.segments, info.encoding, media_urls or [],
+    return Content(text, kind, place_id, info.segments, info.encoding,
                    track_link=op.kind == "review" and body.TrackLink)
 
 
@@ -175,13 +199,17 @@ def send_times(op: SendOperation, body: SendBody, now: datetime) -> list[datetim
 
 # ---------------------------------------------------------------- create
 
-def idempotency_key(headers: Any, op: SendOperation, raw_body: bytes) -> str | None:
+EXPLICIT_KEY, RUN_KEY = "key:", "run:"
+
+
+def idempotency_key(headers: Any) -> str | None:
     """The caller's Idempotency-Key, else one derived from Power Automate's run headers: the
     run id, the action's name and its loop iteration identify one action execution, and the
-    engine sends the same values when it retries that execution (408/429/5xx)."""
+    engine sends the same values when it retries that execution (408/429/5xx). A run key is
+    completed with the request's fingerprint in ``create``."""
     explicit = headers("Idempotency-Key")
     if explicit:
-        return f"key:{explicit.strip()}"
+        return f"{EXPLICIT_KEY}{explicit.strip()}"
     run_id = headers("x-ms-workflow-run-id")
     action = headers("x-ms-workflow-operation-name")
     if not (run_id and action):
@@ -189,55 +217,79 @@ def idempotency_key(headers: Any, op: SendOperation, raw_body: bytes) -> str | N
     loop = "|".join(headers(h) or "" for h in ("x-ms-workflow-repeatitem-scope-name",
                                                 "x-ms-workflow-repeatitem-index",
                                                 "x-ms-workflow-repeatitem-batch-index"))
-    body_hash = hashlib.sha256(raw_body).hexdigest()
-    return f"run:{headers('x-ms-workflow-name') or ''}|{run_id}|{action}|{loop}|{body_hash}"
+    return f"{RUN_KEY}{headers('x-ms-workflow-name') or ''}|{run_id}|{action}|{loop}"
+
+
+def request_fingerprint(op: SendOperation, body: SendBody, media: Attachment | None) -> str:
+    """What makes two requests the same send: the action, the parsed fields (so JSON spacing,
+    key order, unknown fields or a multipart boundary don't matter) and the attachment."""
+    doc = {"op": op.operation_id, "body": body.model_dump(mode="json"), "media": media.digest if media else ""}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def create(caller: Caller, op: SendOperation, body: SendBody, *, idem_key: str | None = None,
-           media_urls: list[str] | None = None) -> list[Campaign]:
+           media: Attachment | None = None) -> list[Campaign]:
     """Validate, record and queue one send action; returns its campaign(s) (several for
-    reminders with extra offsets). A repeated idempotency key returns the first result."""
+    reminders with extra offsets). A repeated idempotency key returns the first result, or is
+    a 422 when it came with a different request. The MMS attachment is stored only once the
+    request passed both, and removed again if no campaign was recorded."""
+    from . import media as media_files
+
     now = utcnow()
-    key_hash = hashlib.sha256(f"{op.operation_id}|{idem_key}".encode()).hexdigest() if idem_key else None
+    fingerprint = request_fingerprint(op, body, media)
+    if idem_key and idem_key.startswith(RUN_KEY):
+        idem_key = f"{idem_key}|{fingerprint}"  # another body in the same action execution: another send
+    key_hash = hashlib.sha256(idem_key.encode()).hexdigest() if idem_key else None
     ids = [new_desc_id()]
     if key_hash:
-        earlier = _claim(caller, key_hash, ids[0], now)
+        earlier = _claim(caller, key_hash, ids[0], now, fingerprint)
         if earlier:
             return earlier
+    stored: str | None = None
+    recorded: list[Campaign] = []
     try:
-        content = build_content(caller, op, body, media_urls)
+        content = build_content(caller, op, body)
         times = send_times(op, body, now)
         audience = resolve_audience(caller, op, body)
-        campaigns = []
+        if media is not None:
+            url, stored = media_files.store(caller.account_id, media)
+            content.media_urls = [url]
         series = ids[0] if len(times) > 1 else ""
         for i, when in enumerate(times):
             campaign_id = ids[0] if i == 0 else new_desc_id()
-            campaigns.append(_record(caller, op, campaign_id, content, audience, when, now, body, series))
-        return campaigns
+            _record(caller, op, campaign_id, content, audience, when, now, body, series, recorded)
+        return recorded
     except Exception:
+        if stored and not recorded:
+            media_files.discard(stored)
         if key_hash:
             repos().campaigns.release_idempotency(caller.account_id, key_hash)
         raise
 
 
-def _claim(caller: Caller, key_hash: str, campaign_id: str, now: datetime) -> list[Campaign] | None:
+def _claim(caller: Caller, key_hash: str, campaign_id: str, now: datetime, fingerprint: str) -> list[Campaign] | None:
     store = repos().campaigns
-    earlier_id = store.claim_idempotency(caller.account_id, key_hash, campaign_id, now)
-    if earlier_id is None:
+    earlier = store.claim_idempotency(caller.account_id, key_hash, campaign_id, now, fingerprint)
+    if earlier is None:
         return None
+    earlier_id, earlier_fingerprint = earlier
+    if earlier_fingerprint and earlier_fingerprint != fingerprint:
+        raise Unprocessable("Idempotency-Key: this key was used in the last 24 hours for a different request "
+                            "(another action or other values). Use a new key for a new send.",
+                            code="IdempotencyKeyReused", field="Idempotency-Key")
     for _ in range(30):  # the first request may still be writing its campaign
-        earlier = store.get(caller.account_id, earlier_id)
-        if earlier is not None:
-            if earlier.SeriesId:
-                return [c for c in store.list(caller.account_id) if c.SeriesId == earlier.SeriesId][::-1]
-            return [earlier]
+        earlier_c = store.get(caller.account_id, earlier_id)
+        if earlier_c is not None:
+            if earlier_c.SeriesId:
+                return [c for c in store.list(caller.account_id) if c.SeriesId == earlier_c.SeriesId][::-1]
+            return [earlier_c]
         time.sleep(0.1)
     raise Conflict("The same request is still being processed; retry shortly.", code="IdempotencyInProgress",
                    headers={"Retry-After": "2"})
 
 
 def _record(caller: Caller, op: SendOperation, campaign_id: str, content: Content, audience: Audience,
-            when: datetime, now: datetime, body: SendBody, series: str) -> Campaign:
+            when: datetime, now: datetime, body: SendBody, series: str, recorded: list[Campaign]) -> Campaign:
     due_now = when <= now + NOW_SLACK
     text, link_code = content.body, ""
     if content.track_link:
@@ -258,13 +310,23 @@ def _record(caller: Caller, op: SendOperation, campaign_id: str, content: Conten
         IsReminder=op.timing == "reminder", Body=content.body if not link_code else text, PlaceId=content.place_id, SendDate=when, LinkCode=link_code,
         Status=QUEUED if due_now else SCHEDULED, CreatedAt=now, CreatedBy=caller.key.Name,
         CreatedByKeyId=caller.key.KeyId, Groups=audience.groups, GroupIds=[g.GroupId for g in audience.groups],
-        ContactIds=audience.contact_ids, Numbers=audience.numbers, MediaUrls=content.media_urls,
-        Segments=content.segments, Encoding=content.encoding, EventDate=body.EventDate or "", SeriesId=series,
+        MediaUrls=content.media_urls, Segments=content.segments, Encoding=content.encoding,
+        EventDate=_event_day(op, body), SeriesId=series,
         Reach=len(audience.numbers) + len(audience.contact_ids) + sum(g.ContactsCount for g in audience.groups))
     store = repos().campaigns
-    store.insert(campaign)
+    store.insert(campaign, audience.numbers, audience.contact_ids)
+    recorded.append(campaign)
     enqueue_dispatch(campaign, now)
     return campaign
+
+
+def _event_day(op: SendOperation, body: SendBody) -> str:
+    """A reminder's event date as YYYY-MM-DD (the model checked it is a date)."""
+    from ..text.schedule import parse_date
+
+    if op.timing != "reminder" or not body.EventDate:
+        return ""
+    return parse_date(body.EventDate, "EventDate").isoformat()
 
 
 def enqueue_dispatch(c: Campaign, now: datetime) -> None:
@@ -392,7 +454,7 @@ def list_recipients(caller: Caller, campaign_id: str, query: CampaignQuery) -> P
         if wanted and r.Status != wanted:
             continue
         if len(items) == top:
-            return Page(items, encode_token(items[-1]["Phone"].lstrip("+")))
+            return Page(items, encode_token(items[-1]["Phone"]))  # the RowKey, "+" and all
         items.append({"Phone": r.Phone, "ContactId": r.ContactId, "Name": r.Name, "Status": r.Status,
                       "Attempts": r.Attempts, "ProviderSid": r.ProviderSid, "ErrorCode": r.ErrorCode,
                       "ErrorMessage": r.ErrorMessage, "UpdatedAt": iso(r.UpdatedAt)})

@@ -10,25 +10,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import batched
 
 from ..clock import utcnow
 from ..models.campaigns import CANCELLED, NOT_DISPATCHED, PENDING, SENDING, SKIPPED, Campaign, Recipient
 from ..storage.names import SEND_QUEUE
+from ..storage.campaigns import CONTACT_IDS, NUMBERS
 from ..storage.rows import StorageConflict
 from .context import repos
 
 log = logging.getLogger("powertextor.dispatch")
 CHUNK = 100  # one table transaction, one send message
+CONTACT_BATCH = 5_000  # contact ids looked up together
 
 
 def _sources(c: Campaign) -> Iterator[tuple[str, str, str]]:
-    """(phone, contact id, name) for every recipient source, groups streamed page by page."""
-    book = repos().address_book
-    for phone in c.Numbers:
+    """(phone, contact id, name) for every recipient source: the stored audience and the
+    groups streamed page by page; contacts looked up a batch at a time (one deleted since the
+    send was made is skipped)."""
+    book, store = repos().address_book, repos().campaigns
+    for phone in store.audience(c, NUMBERS):
         yield phone, "", ""
-    for contact_id in c.ContactIds:
-        contact = book.get_contact(c.AccountId, contact_id)
-        if contact is not None:
+    for ids in batched(store.audience(c, CONTACT_IDS), CONTACT_BATCH):
+        found = book.get_contacts(c.AccountId, ids)
+        for contact in (found[i] for i in ids if i in found):
             yield contact.Phone, contact.ContactId, contact.full_name
     for group_id in c.GroupIds:
         for member in book.list_members(c.AccountId, group_id):

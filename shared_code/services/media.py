@@ -1,8 +1,14 @@
-"""MMS requests: multipart/form-data with the text fields and one ``Attachment``."""
+"""MMS requests: multipart/form-data with the text fields and one ``Attachment``.
+
+Parsing only reads the file; it is stored (``store``) by the campaign service once the request
+has passed validation and the idempotency check, and removed again (``discard``) when the
+campaign could not be recorded: a rejected request or a replay leaves nothing behind."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -11,7 +17,6 @@ from ..errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from ..ids import new_id
 from ..models.campaigns import SendBody
 from ..web.request import ApiRequest
-from .context import Caller
 
 MAX_MEDIA_BYTES = 5 * 1024 * 1024
 ALLOWED = {"image/jpeg", "image/jpg", "image/png", "image/gif", "image/bmp", "image/webp", "application/pdf",
@@ -19,6 +24,20 @@ ALLOWED = {"image/jpeg", "image/jpg", "image/png", "image/gif", "image/bmp", "im
            "audio/mpeg", "audio/mp4", "audio/ogg", "text/plain", "text/csv", "application/rtf"}
 FIELDS = ("To", "GroupName", "ContactNumber", "ContactName", "ContactLastName", "Message", "ReplySTOPToOptOut")
 _media_store = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+    @property
+    def digest(self) -> str:
+        """Identifies the file for idempotency: same name, type and bytes."""
+        h = hashlib.sha256(f"{self.filename}|{self.content_type}|".encode())
+        h.update(self.data)
+        return h.hexdigest()
 
 
 def _parts(req: ApiRequest) -> list[Message]:
@@ -31,27 +50,24 @@ def _parts(req: ApiRequest) -> list[Message]:
     return list(msg.iter_parts())
 
 
-def parse_mms(caller: Caller, req: ApiRequest) -> tuple[SendBody, list[str]]:
-    global _media_store
+def parse_mms(req: ApiRequest) -> tuple[SendBody, Attachment]:
     fields: dict[str, str] = {}
-    attachment: tuple[str, str, bytes] | None = None
+    attachment: Attachment | None = None
     for part in _parts(req):
         name = part.get_param("name", header="content-disposition")
         if not name:
             continue
         payload = part.get_payload(decode=True) or b""
         if name == "Attachment":
-            filename = part.get_filename() or "attachment"
-            attachment = (filename, part.get_content_type(), payload)
+            attachment = Attachment(part.get_filename() or "attachment", part.get_content_type(), payload)
         elif name in FIELDS:
             fields[name] = payload.decode("utf-8", "replace")
-    if attachment is None or not attachment[2]:
+    if attachment is None or not attachment.data:
         raise ValidationFailed("Attachment: a file is required for MMS.", field="Attachment")
-    filename, content_type, data = attachment
-    if len(data) > MAX_MEDIA_BYTES:
-        raise PayloadTooLarge(f"Attachment is {len(data)} bytes; MMS media may be at most 5 MB.")
-    if content_type not in ALLOWED:
-        raise UnsupportedMediaType(f"Attachment type {content_type} is not supported for MMS "
+    if len(attachment.data) > MAX_MEDIA_BYTES:
+        raise PayloadTooLarge(f"Attachment is {len(attachment.data)} bytes; MMS media may be at most 5 MB.")
+    if attachment.content_type not in ALLOWED:
+        raise UnsupportedMediaType(f"Attachment type {attachment.content_type} is not supported for MMS "
                                    "(use JPEG, PNG, GIF, PDF, vCard, MP4 …).")
     from pydantic import ValidationError
 
@@ -61,13 +77,27 @@ def parse_mms(caller: Caller, req: ApiRequest) -> tuple[SendBody, list[str]]:
         body = SendBody.model_validate(fields)
     except ValidationError as err:
         raise validation_error(err) from err
+    return body, attachment
+
+
+def _store():  # noqa: ANN202 - MediaStore, imported lazily
+    global _media_store
     if _media_store is None:
         from ..storage.blobs import MediaStore
 
         _media_store = MediaStore()
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)[-100:] or "attachment"
-    url = _media_store.put(f"{caller.account_id}/{new_id()}/{safe}", data, content_type)
-    return body, [url]
+    return _media_store
+
+
+def store(account_id: str, attachment: Attachment) -> tuple[str, str]:
+    """Put the file in Blob Storage; returns (the SAS URL the provider fetches, its name)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", attachment.filename)[-100:] or "attachment"
+    name = f"{account_id}/{new_id()}/{safe}"
+    return _store().put(name, attachment.data, attachment.content_type), name
+
+
+def discard(name: str) -> None:
+    _store().delete(name)
 
 
 def reset() -> None:

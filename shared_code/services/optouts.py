@@ -119,9 +119,9 @@ def change(caller: Caller, body: OptOutBody, opted_out: bool) -> dict[str, Any]:
 
 
 def list_opted_out(caller: Caller, query: OptOutQuery) -> Page[dict[str, Any]]:
-    """Numbers opted out now, in number order; paged (skiptoken = the last number's digits)."""
+    """Numbers opted out now, in number order; paged (skiptoken = the last number)."""
     repo = repos().optouts
-    page = paginate(lambda after: repo.list(caller.account_id, after=f"+{after}" if after else None),
-                    key=lambda s: s.Phone.lstrip("+"), keep=lambda s: True, top=query.top or DEFAULT_PAGE,
+    page = paginate(lambda after: repo.list(caller.account_id, after=after),
+                    key=lambda s: s.Phone, keep=lambda s: True, top=query.top or DEFAULT_PAGE,
                     token=query.skiptoken)
     return Page([state_data(s.Phone, s) for s in page.items], page.next_token)

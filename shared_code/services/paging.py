@@ -1,6 +1,8 @@
 """Search and paging over a time-ordered listing.
 
-The continuation token is the id of the last item returned (opaque, base64url), so a page
+The continuation token is the key (RowKey or id) of the last item returned, base64url without
+padding: it round-trips any key — "+" of an E.164 number, "_" of a composite key — and its
+alphabet needs no escaping in a URL query, where a bare "+" would read as a space. So a page
 never repeats or skips an item even while rows are added.
 """
 
@@ -24,18 +26,23 @@ class Page(Generic[T]):
     next_token: str | None = None
 
 
-def encode_token(last_id: str) -> str:
-    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
+# What a table key may not hold (Table Storage refuses these in PartitionKey/RowKey): a token
+# decoding to one of them was not issued here.
+_NOT_IN_KEYS = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")
+
+
+def encode_token(last_key: str) -> str:
+    return base64.urlsafe_b64encode(last_key.encode()).decode().rstrip("=")
 
 
 def decode_token(token: str | None) -> str | None:
     if not token:
         return None
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
-    if not raw.isalnum():
+    if not raw or _NOT_IN_KEYS.search(raw):
         raise ValidationFailed("skiptoken is not a token this service issued; start again without it.",
                                field="skiptoken", code="InvalidSkipToken")
     return raw

@@ -20,13 +20,12 @@ def _looks_like_id(ref: str) -> bool:
 
 
 def find_contact(account: Account, ref: str, *, field: str) -> Contact | None:
-    """A contact by id or by phone (any format the account's region understands)."""
+    """A contact by id or by phone (any format the account's region understands); None when
+    there is none. A contact id is never a phone number (26 letters and digits)."""
     book = repos().address_book
     ref = (ref or "").strip()
     if _looks_like_id(ref):
-        found = book.get_contact(account.AccountId, ref)
-        if found:
-            return found
+        return book.get_contact(account.AccountId, ref)
     phone = to_e164(ref, region=account.Region, field=field)
     contact_id = book.contact_id_for_phone(account.AccountId, phone)
     return book.get_contact(account.AccountId, contact_id) if contact_id else None
@@ -55,14 +54,14 @@ def get_or_create_contact(account: Account, phone: str, *, field: str, name: str
 
 def resolve_contacts(account: Account, refs: list[str], *, field: str, create_missing: bool) -> list[Contact]:
     """Contacts for ``refs`` in order, without duplicates. Unknown numbers are created when
-    ``create_missing``; otherwise they are a 404 naming the value."""
+    ``create_missing``; otherwise they are a 404 naming the value, as an unknown id always is."""
     seen: set[str] = set()
     out: list[Contact] = []
     for i, ref in enumerate(refs):
         where = f"{field}[{i}]"
         contact = find_contact(account, ref, field=where)
         if contact is None:
-            if not create_missing:
+            if not create_missing or _looks_like_id(ref.strip()):
                 raise NotFound(f"{where}: no contact with number or id '{ref}'.", code="ContactNotFound",
                                field=where)
             contact, _ = get_or_create_contact(account, ref, field=where)

@@ -52,6 +52,15 @@ class MediaStore:
             self._ready = True
         return self._service
 
+    def delete(self, name: str) -> None:
+        """Remove a stored file; one already gone is fine."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            self._svc().get_blob_client(MEDIA_CONTAINER, name).delete_blob()
+        except ResourceNotFoundError:
+            pass
+
     def put(self, name: str, data: bytes, content_type: str) -> str:
         """Store the file; returns a URL the provider can fetch for ``SAS_LIFETIME``."""
         from azure.storage.blob import BlobSasPermissions, ContentSettings, generate_blob_sas

@@ -1,4 +1,4 @@
-"""Campaigns, their recipients, the schedule index and idempotency records."""
+"""Campaigns, their audiences, their recipients, the schedule index and idempotency records."""
 
 from __future__ import annotations
 
@@ -7,11 +7,30 @@ from datetime import datetime
 from typing import Any
 
 from ..models.campaigns import Campaign, Recipient
-from .names import CAMPAIGNS, IDEMPOTENCY, RECIPIENTS, SCHEDULE
+from .names import AUDIENCES, CAMPAIGNS, IDEMPOTENCY, RECIPIENTS, SCHEDULE
 from .rows import Op, StorageConflict, create_op, delete_op, from_row, get_row, replace_op, to_row, transact
-from .tables import TableStore
+from .tables import TableStore, query_prefix
 
 DUE = "due"
+NUMBERS, CONTACT_IDS = "n", "c"   # audience row kinds
+# An audience this small (the characters of its values) stays on the campaign row, costing no
+# extra read or write; a larger one goes to Audiences rows of comma-separated values up to
+# AUDIENCE_CHUNK_CHARS each (a string property holds at most 32K UTF-16 characters, 64 KiB),
+# written in transactions of AUDIENCE_ROWS_PER_BATCH (the service allows 100 and 4 MiB).
+AUDIENCE_INLINE_CHARS = 8_000
+AUDIENCE_CHUNK_CHARS = 30_000
+AUDIENCE_ROWS_PER_BATCH = 50
+
+
+def _chunks(values: Sequence[str]) -> Iterator[str]:
+    start, size = 0, 0
+    for i, value in enumerate(values):
+        if size and size + len(value) + 1 > AUDIENCE_CHUNK_CHARS:
+            yield ",".join(values[start:i])
+            start, size = i, 0
+        size += len(value) + 1
+    if start < len(values):
+        yield ",".join(values[start:])
 
 
 def schedule_key(send_at: datetime, campaign_id: str) -> str:
@@ -30,8 +49,21 @@ class CampaignRepository:
         row = get_row(self._t(CAMPAIGNS), acct, campaign_id)
         return from_row(Campaign, row) if row else None
 
-    def insert(self, c: Campaign) -> None:
-        transact(self._t(CAMPAIGNS), [create_op(to_row(c, c.AccountId, c.CampaignId))])
+    def insert(self, c: Campaign, numbers: Sequence[str] = (), contact_ids: Sequence[str] = ()) -> None:
+        """Insert a new campaign with its audience: on its row when small, else in Audiences
+        rows written first (the campaign row is what makes them count, so a send that dies in
+        between leaves only rows nothing reads)."""
+        if sum(len(v) + 3 for v in (*numbers, *contact_ids)) <= AUDIENCE_INLINE_CHARS:
+            c.Numbers, c.ContactIds, c.AudienceRows = list(numbers), list(contact_ids), 0
+        else:
+            c.Numbers, c.ContactIds = [], []
+            c.AudienceRows = self._save_audience(c.CampaignId, numbers, contact_ids)
+        try:
+            transact(self._t(CAMPAIGNS), [create_op(to_row(c, c.AccountId, c.CampaignId))])
+        except Exception:
+            if c.AudienceRows:
+                self._delete_audience(c.CampaignId)
+            raise
 
     def replace(self, c: Campaign) -> None:
         """ETag-guarded: raises StorageConflict("changed") if someone wrote first."""
@@ -45,6 +77,33 @@ class CampaignRepository:
             flt, params = flt + " and Status eq @st", {**params, "st": status}
         for row in self._t(CAMPAIGNS).query_entities(flt, parameters=params, results_per_page=500):
             yield from_row(Campaign, row)
+
+    # ---- audiences (PartitionKey = campaign id): numbers and contact ids, any number of them ----
+    def _save_audience(self, campaign_id: str, numbers: Sequence[str], contact_ids: Sequence[str]) -> int:
+        from azure.data.tables import UpdateMode
+
+        rows = [{"PartitionKey": campaign_id, "RowKey": f"{kind}_{i:05d}", "Items": text}
+                for kind, values in ((NUMBERS, numbers), (CONTACT_IDS, contact_ids))
+                for i, text in enumerate(_chunks(values))]
+        ops = [("upsert", row, {"mode": UpdateMode.REPLACE}) for row in rows]
+        for i in range(0, len(ops), AUDIENCE_ROWS_PER_BATCH):
+            transact(self._t(AUDIENCES), ops[i:i + AUDIENCE_ROWS_PER_BATCH])
+        return len(rows)
+
+    def _delete_audience(self, campaign_id: str) -> None:
+        table = self._t(AUDIENCES)
+        keys = [row["RowKey"] for row in table.query_entities("PartitionKey eq @pk", parameters={"pk": campaign_id},
+                                                              select=["RowKey"])]
+        for i in range(0, len(keys), 100):
+            transact(table, [delete_op(campaign_id, rk) for rk in keys[i:i + 100]])
+
+    def audience(self, c: Campaign, kind: str) -> Iterator[str]:
+        """The campaign's numbers (``NUMBERS``) or contact ids (``CONTACT_IDS``), in the order
+        given, streamed row by row."""
+        yield from c.Numbers if kind == NUMBERS else c.ContactIds
+        if c.AudienceRows:
+            for row in query_prefix(self._t(AUDIENCES), c.CampaignId, f"{kind}_"):
+                yield from (v for v in str(row.get("Items", "")).split(",") if v)
 
     # ---- recipients (PartitionKey = campaign id) ----
     def recipient_create_ops(self, campaign_id: str, recipients: Sequence[Recipient]) -> list[Op]:
@@ -128,11 +187,14 @@ class CampaignRepository:
                                         mode=UpdateMode.MERGE)
 
     # ---- idempotency ----
-    def claim_idempotency(self, acct: str, key_hash: str, campaign_id: str, now: datetime) -> str | None:
-        """Record that ``key_hash`` makes ``campaign_id``; returns the earlier campaign id if the
-        key was already used (records over 24 h old are reused)."""
+    def claim_idempotency(self, acct: str, key_hash: str, campaign_id: str, now: datetime,
+                          fingerprint: str = "") -> tuple[str, str] | None:
+        """Record that ``key_hash`` makes ``campaign_id`` from the request ``fingerprint``;
+        returns the earlier (campaign id, fingerprint) if the key was already used (records
+        over 24 h old are reused; ones written before fingerprints were kept have "")."""
         table = self._t(IDEMPOTENCY)
-        row = {"PartitionKey": acct, "RowKey": key_hash, "CampaignId": campaign_id, "CreatedAt": now}
+        row = {"PartitionKey": acct, "RowKey": key_hash, "CampaignId": campaign_id, "CreatedAt": now,
+               "Fingerprint": fingerprint}
         for _ in range(3):
             try:
                 transact(table, [create_op(row)])
@@ -147,7 +209,7 @@ class CampaignRepository:
                         return None
                     except StorageConflict:
                         continue
-                return str(old["CampaignId"])
+                return str(old["CampaignId"]), str(old.get("Fingerprint") or "")
         raise StorageConflict("changed")
 
     def release_idempotency(self, acct: str, key_hash: str) -> None:

@@ -12,6 +12,7 @@ ADDRESS_BOOK = "AddressBook"  # PK account id: contacts, phone index, groups, me
 
 CAMPAIGNS = "Campaigns"      # PK account id: one row per send action
 RECIPIENTS = "Recipients"    # PK campaign id, RK E.164: per-recipient status
+AUDIENCES = "Audiences"      # PK campaign id, RK "<kind>_<chunk>": the numbers and contact ids a send names
 SCHEDULE = "Schedule"        # PK "due", RK "<send time>_<campaign>": campaigns not yet dispatched
 IDEMPOTENCY = "Idempotency"  # PK account id, RK hash of the idempotency key
 OPT_OUTS = "OptOuts"         # PK account id, RK E.164: numbers that replied STOP
@@ -24,7 +25,8 @@ SUBSCRIPTIONS = "Subscriptions"  # PK account id: "s_<id>" trigger registrations
 DELIVERIES = "Deliveries"    # PK account id, RK "<subscription>_<event>": one per subscription and event
 
 TABLES: tuple[str, ...] = (ACCOUNTS, NUMBERS, API_KEYS, ADDRESS_BOOK, CAMPAIGNS, RECIPIENTS, SCHEDULE,
-                           IDEMPOTENCY, OPT_OUTS, LINKS, OUTBOX, OPT_OUT_LOG, INBOUND, SUBSCRIPTIONS, DELIVERIES)
+                           IDEMPOTENCY, OPT_OUTS, LINKS, OUTBOX, OPT_OUT_LOG, INBOUND, SUBSCRIPTIONS, DELIVERIES,
+                           AUDIENCES)
 
 # queues (each has a "<name>-poison" twin made by the Functions host)
 DISPATCH_QUEUE = "dispatch"  # {a, c, v}: expand a campaign into recipients

@@ -14,16 +14,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import BaseModel, ValidationError
 
 from ..config import get_settings
-from ..errors import ApiError, InternalError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from ..errors import ApiError, InternalError, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed
 from ..ids import new_id
 from ..services.context import Caller
 from ..services.paging import Page
 from .envelope import dumps, envelope
-from .ratelimit import RateLimiter
+from .ratelimit import AuthGuard, RateLimiter, client_address
 from .request import ApiRequest, ApiResponse, Result
 
 log = logging.getLogger("powertextor.api")
 _limiter: RateLimiter | None = None
+_auth_guard = AuthGuard()
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,23 @@ def error_response(err: ApiError) -> ApiResponse:
     return ApiResponse(err.status, dumps(envelope(None, err)), dict(err.headers))
 
 
+def _authenticate(req: ApiRequest) -> Caller:
+    """The caller, with guesses rate-limited: the key id's and the address's failure budget is
+    checked before the secret is, and every wrong or unknown key spends from both."""
+    from ..services.keys import authenticate, parse_key
+
+    text = req.header("ApiKey")
+    parsed = parse_key(text) if text else None
+    key_id, address = (parsed[0] if parsed else None), client_address(req.header("X-Forwarded-For"))
+    _auth_guard.check(key_id, address)
+    try:
+        return authenticate(text)
+    except Unauthorized as err:
+        if err.code == "ApiKeyInvalid":  # a guess; revoked/expired keys proved their secret
+            _auth_guard.failed(key_id, address)
+        raise
+
+
 def execute(ep: Endpoint, req: ApiRequest) -> ApiResponse:
     global _limiter
     started = time.perf_counter()
@@ -155,9 +173,7 @@ def execute(ep: Endpoint, req: ApiRequest) -> ApiResponse:
         if len(req.body) > limit:
             raise PayloadTooLarge(f"The body is over {limit} bytes.")
         if ep.auth:
-            from ..services.keys import authenticate
-
-            caller = authenticate(req.header("ApiKey"))
+            caller = _authenticate(req)
             if _limiter is None or _limiter.per_minute != settings.rate_limit_per_minute:
                 _limiter = RateLimiter(settings.rate_limit_per_minute)
             _limiter.check(caller.key.KeyId)

@@ -105,6 +105,38 @@ def test_callback_urls_to_private_or_plain_http_hosts_are_refused(api, url):
     assert data(api.get("subscriptions")) == []
 
 
+SSRF_IPV6 = ["https://[::127.0.0.1]/", "https://[64:ff9b::7f00:1]/", "https://[64:ff9b::a9fe:a9fe]/",
+             "https://[2002:7f00:1::]/", "https://[2002:a9fe:a9fe::]/"]
+
+
+@pytest.mark.parametrize("url", SSRF_IPV6)
+def test_ipv6_forms_of_loopback_and_metadata_are_refused_at_registration(api, url):
+    from tests.support.app_env import app_settings
+
+    with app_settings({"CALLBACK_ALLOW_LOCALHOST": "false"}):
+        res = api.post("twilio/registration", {"WebHookUri": url})
+    assert res.status_code == 400, res.text
+    assert res.json()["Error"]["Code"] == "CallbackUrlRefused" and res.json()["Error"]["Field"] == "WebHookUri"
+    assert data(api.get("subscriptions")) == []
+
+
+@pytest.mark.parametrize("url", SSRF_IPV6)
+def test_ipv6_forms_of_loopback_and_metadata_are_refused_at_delivery(api, tenant, storage, twilio, url):
+    from shared_code.services import notify
+    from shared_code.services.context import repos
+    from tests.support.app_env import app_settings
+
+    sub, _ = subscribe(api, "http://127.0.0.1:9/never")
+    s = repos().subscriptions.get(tenant.account_id, sub["RegistrationId"])
+    s.CallbackUrl = url  # stored before the guard knew these forms
+    repos().subscriptions.replace(s)
+    msg = {"a": tenant.account_id, "s": s.SubscriptionId, "k": "guard-v6", "t": "tok", "n": 1,
+           "f": "2030-01-01T00:00:00.000Z", "e": "message.received", "p": {"Body": "x"}}
+    with app_settings({"CALLBACK_ALLOW_LOCALHOST": "false"}):
+        assert notify.handle(msg) == "dead"
+    assert "public host" in data(api.get(f"subscriptions/{s.SubscriptionId}"))["LastError"]
+
+
 def test_delivery_time_guard_refuses_a_private_callback_stored_earlier(api, tenant, storage, twilio):
     """A registration whose URL became private (DNS changed) is refused when delivering too."""
     from shared_code.services import notify

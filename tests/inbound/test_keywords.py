@@ -131,3 +131,15 @@ def test_opt_outs_are_per_account_and_paged(make_api, fake):
     assert [o["Phone"] for o in first["Data"]] == phones[:2] and "skiptoken=" in first["NextLink"]
     rest = a.session.get(first["NextLink"], timeout=10).json()
     assert [o["Phone"] for o in rest["Data"]] == phones[2:] and "NextLink" not in rest
+
+
+def test_a_dressed_up_stop_opts_out_through_the_webhook(api, tenant, fake, fast_host):
+    """What phones send: a full stop, a zero-width space, full-width letters."""
+    senders = {new_phone(): "STOP.", new_phone(): "stop\u200b", new_phone(): "ＳＴＯＰ"}
+    for x, body in senders.items():
+        text(fast_host, fake, text_params(x, tenant.phone, body))
+    for x in senders:
+        assert wait_until(lambda: opted_out(api, x)), senders[x]
+        state = data(api.get("optouts/check", params={"Phone": x}))
+        assert state["Keyword"] == "STOP" and state["Source"] == "keyword"
+    assert wait_until(lambda: all(len(replies_to(fake, x)) == 1 for x in senders))

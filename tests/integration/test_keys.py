@@ -100,3 +100,34 @@ def test_key_that_never_expires_keeps_working(storage, make_api, clock):
 def test_invalid_validity_is_rejected(storage, tenant):
     res = cli("key", "create", "--account", tenant.account_id, "--name", "x", "--days", "45", storage=storage)
     assert res.returncode != 0 and "invalid choice" in res.stderr
+
+
+def test_wrong_secret_guesses_against_a_real_key_id_are_rate_limited(make_api, tenant, clock):
+    """700 guesses in a minute: a budget of 401s, then 429 for everything naming that key id
+    (checked before the secret, so the right key waits too and a guess can't be told right)."""
+    from shared_code.web.ratelimit import AUTH_FAILURES_PER_KEY
+
+    guesser = make_api(f"ptx_{tenant.key_id}_{'G' * 43}")
+    statuses = [guesser.get("account").status_code for _ in range(700)]
+    assert statuses[:AUTH_FAILURES_PER_KEY] == [401] * AUTH_FAILURES_PER_KEY
+    assert set(statuses[AUTH_FAILURES_PER_KEY:]) == {429}
+    limited = guesser.get("account")
+    assert limited.json()["Error"]["Code"] == "TooManyFailedAttempts" and int(limited.headers["Retry-After"]) <= 60
+    assert make_api(tenant.key).get("account").status_code == 429
+    clock.advance(seconds=61)
+    assert make_api(tenant.key).get("account").status_code == 200
+
+
+def test_guesses_across_key_ids_from_one_address_are_rate_limited(make_api, tenant):
+    from shared_code.web.ratelimit import AUTH_FAILURES_PER_ADDRESS
+
+    def guess(i: int, address: str) -> int:
+        api = make_api(f"ptx_01GUESS{i:019d}_{'G' * 43}")
+        return api.get("account", headers={"X-Forwarded-For": address}).status_code
+
+    statuses = [guess(i, "198.51.100.77:50000") for i in range(AUTH_FAILURES_PER_ADDRESS + 20)]
+    assert statuses[:AUTH_FAILURES_PER_ADDRESS] == [401] * AUTH_FAILURES_PER_ADDRESS
+    assert set(statuses[AUTH_FAILURES_PER_ADDRESS:]) == {429}
+    assert guess(999, "198.51.100.78:50000") == 401  # another address still gets its answer
+    other = make_api(tenant.key).get("account", headers={"X-Forwarded-For": "198.51.100.78:1"})
+    assert other.status_code == 200

@@ -54,3 +54,42 @@ def test_mms_to_a_group(api, tenant):
     c = data(res)
     done = wait_campaign(api, c["CampaignId"])
     assert done["SentCount"] == len(book.group_phones)
+
+
+def _blobs(account_id: str) -> list[str]:
+    """The account's files in the media container, listed with the SDK on Azurite."""
+    import os
+
+    from azure.storage.blob import BlobServiceClient
+
+    from shared_code.storage.names import MEDIA_CONTAINER
+
+    service = BlobServiceClient.from_connection_string(os.environ["AzureWebJobsStorage"])
+    container = service.get_container_client(MEDIA_CONTAINER)
+    return [b.name for b in container.list_blobs(name_starts_with=f"{account_id}/")]
+
+
+def test_rejected_mms_requests_leave_no_file_behind(api, tenant):
+    """400 (bad number), 404 (unknown contact), 422 (text too long), 422 (schedule in the past):
+    the attachment is only stored for a send that is recorded."""
+    pic = {"Attachment": ("pic.png", PNG, "image/png")}
+    cases = [("messages/sendmmsnewcontact", {"ContactNumber": "12", "Message": "x"}, 400),
+             ("messages/sendmmscontacts", {"To": "01JD000000000000000000000Z", "Message": "x"}, 404),
+             ("messages/sendmmsgroup", {"GroupName": "01JD000000000000000000000Z", "Message": "x"}, 404),
+             ("messages/sendmmsnewcontact", {"ContactNumber": new_phone(), "Message": "x" * 1601}, 422)]
+    statuses = [api.request("POST", route, files={**{k: (None, v) for k, v in form.items()}, **pic}).status_code
+                for route, form, _ in cases]
+    assert (_blobs(tenant.account_id), statuses) == ([], [status for _, _, status in cases])
+    assert data(api.get("campaigns")) == []
+
+
+def test_five_retries_under_one_idempotency_key_store_one_file(api, tenant):
+    """Each retry is a fresh multipart body (a new boundary), as a client resends it."""
+    form = {k: (None, v) for k, v in {"ContactNumber": new_phone(), "Message": "Our new menu"}.items()}
+    made = set()
+    for _ in range(5):
+        res = api.request("POST", "messages/sendmmsnewcontact", headers={"Idempotency-Key": "menu-1"},
+                          files={**form, "Attachment": ("menu.png", PNG, "image/png")})
+        made.add(data(res)["CampaignId"])
+    assert len(made) == 1 and len(data(api.get("campaigns"))) == 1
+    assert len(_blobs(tenant.account_id)) == 1

@@ -158,3 +158,23 @@ def test_unknown_campaign_and_other_tenants_campaign_are_404(api, make_api, stor
         assert api.get(path).status_code == 404
     assert api.post(f"campaigns/{c['CampaignId']}/cancel").status_code == 404
     assert api.get("campaigns/NOPE").status_code == 404
+
+
+def test_the_same_idempotency_key_with_another_request_is_a_422(api, tenant):
+    """As the IETF Idempotency-Key draft and Stripe answer: the key names one request."""
+    p = new_phone()
+    key = {"Idempotency-Key": "order-77"}
+    first = data(api.post("messages/sendsimple", {"To": p, "Body": "Your order shipped"}, headers=key))
+    # the same request again, spelled differently (spacing, key order, an unknown field): the same send
+    raw = b'{ "Body" : "Your order shipped",  "To": "%s", "Extra": 1 }' % p.encode()
+    again = api.request("POST", "messages/sendsimple", data=raw,
+                        headers={**key, "Content-Type": "application/json"})
+    assert data(again)["CampaignId"] == first["CampaignId"]
+    for route, body in (("messages/sendsimple", {"To": p, "Body": "Your order was cancelled"}),
+                        ("messages/sendsimple", {"To": new_phone(), "Body": "Your order shipped"}),
+                        ("messages/sendsimpletext", {"To": p, "Body": "Your order shipped"})):
+        res = api.post(route, body, headers=key)
+        assert res.status_code == 422, (route, body, res.text)
+        err = res.json()["Error"]
+        assert (err["Code"], err["Field"]) == ("IdempotencyKeyReused", "Idempotency-Key") and "different" in err["Message"]
+    assert [c["CampaignId"] for c in data(api.get("campaigns"))] == [first["CampaignId"]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared_code.services.callbacks import CallbackRefused, _allowed_ip, check_url
+from shared_code.services.callbacks import CallbackRefused, _allowed_ip, check_peer, check_url
 from shared_code.services.keywords import classify, first_word
 
 
@@ -13,10 +13,25 @@ from shared_code.services.keywords import classify, first_word
     ("STOP", ("STOP", "optout")), (" stop\n", ("STOP", "optout")), ("Unsubscribe", ("UNSUBSCRIBE", "optout")),
     ("stopall", ("STOPALL", "optout")), ("end", ("END", "optout")), ("Start", ("START", "optin")),
     ("yes", ("YES", "optin")), ("UNSTOP", ("UNSTOP", "optin")), ("help", ("HELP", "help")), ("Info", ("INFO", "help")),
-    ("stop it", ("", "")), ("please stop", ("", "")), ("STOP.", ("", "")), ("", ("", "")), (None, ("", "")),
-    ("hello", ("", "")),
+    ("stop it", ("", "")), ("please stop", ("", "")), ("", ("", "")), (None, ("", "")),
+    ("hello", ("", "")), ("stop sending me coupons please", ("", "")), ("...", ("", "")),
 ])
 def test_keywords_are_the_whole_trimmed_body_any_case(body, expected):
+    assert classify(body) == expected
+
+
+@pytest.mark.parametrize("body", [
+    "STOP.", "Stop!", "stop\u200b", "\u200bstop", "\ufeffSTOP", "ＳＴＯＰ", "ｓｔｏｐ！", "\"stop\"", "(STOP)",
+    "stop\u00a0", "¡STOP!", "STOP 🛑", "S\u00adTOP", "st\u200dop", "Stop…",
+])
+def test_a_reasonable_stop_opts_out(body):
+    """Punctuation, full-width letters and invisible characters around or inside the word."""
+    assert classify(body) == ("STOP", "optout")
+
+
+@pytest.mark.parametrize("body,expected", [("Ｓｔａｒｔ.", ("START", "optin")), ("help?", ("HELP", "help")),
+                                           ("stop\u200b it", ("", "")), ("stop. it", ("", ""))])
+def test_normalised_keywords_stay_whole_body_words(body, expected):
     assert classify(body) == expected
 
 
@@ -25,6 +40,7 @@ def test_twilio_opt_out_type_wins_even_for_custom_keywords():
     assert classify("ARRET", "STOP") == ("STOP", "optout")   # a custom keyword Twilio matched
     assert classify("hello", "HELP") == ("HELP", "help")
     assert first_word("  join us ") == "JOIN" and first_word("") == ""
+    assert first_word("Join! see you") == "JOIN" and first_word("\u200bＪＯＩＮ") == "JOIN"
 
 
 @pytest.mark.parametrize("ip,local,ok", [
@@ -36,6 +52,45 @@ def test_twilio_opt_out_type_wins_even_for_custom_keywords():
 ])
 def test_only_public_addresses_may_receive_callbacks(ip, local, ok):
     assert _allowed_ip(ip, local) is ok
+
+
+# IPv6 forms that carry an IPv4 address (ipaddress calls all but Teredo global): loopback and
+# the metadata address through IPv4-compatible, NAT64, 6to4, Teredo, mapped and translated forms
+EMBEDDED_PRIVATE = ["::127.0.0.1", "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "2002:a9fe:a9fe::",
+                    "2001:0:53aa:64c:0:0:80ff:fffe", "::ffff:169.254.169.254", "::ffff:0:a9fe:a9fe",
+                    "64:ff9b::a00:1", "::a9fe:a9fe", "64:ff9b:1::808:808"]
+
+
+@pytest.mark.parametrize("ip", EMBEDDED_PRIVATE)
+def test_ipv6_forms_are_judged_by_the_ipv4_address_inside(ip):
+    assert _allowed_ip(ip, False) is False
+
+
+@pytest.mark.parametrize("ip", ["::ffff:8.8.8.8", "64:ff9b::8.8.8.8", "2002:808:808::1", "2606:4700::1111"])
+def test_ipv6_forms_of_public_addresses_stay_allowed(ip):
+    assert _allowed_ip(ip, False) is True
+
+
+class _Peer:
+    """A connected socket as the delivery guard sees it: only its peer address matters."""
+
+    def __init__(self, address: str) -> None:
+        self.address, self.closed = address, False
+
+    def getpeername(self):  # noqa: ANN201
+        return (self.address, 443, 0, 0)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize("ip", EMBEDDED_PRIVATE[:5])
+def test_the_connection_guard_refuses_the_same_forms_after_connect(ip):
+    sock = _Peer(ip)
+    with pytest.raises(OSError, match="non-public"):
+        check_peer(sock, False)  # type: ignore[arg-type]
+    assert sock.closed
+    assert check_peer(_Peer("2606:4700::1111"), False).closed is False  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("url", ["http://example.com/x", "ftp://example.com/", "https://", "https://u:p@example.com/"])
