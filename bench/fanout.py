@@ -15,9 +15,8 @@ SendTextMessageToAGroup (POST /api/messages/sendsinglegroup) to a group of N con
 App settings given to the devhost (a real deployment sets SEND_RATE_PER_SECOND to its Twilio
 account's MPS): SEND_RATE_PER_SECOND = the capacity, so the app paces itself instead of
 collecting 429s and backing off (``--no-gate`` runs without it, to see that); SEND_CONCURRENCY =
-16, the default: 16 calls in flight per batch x 4 send batches per instance (host.json batchSize 3
-+ newBatchThreshold 1, on the worker's 6 threads) = 64, above the 25 needed for 500 msg/s at 50 ms.
-RATE_LIMIT_PER_MINUTE = 0 (per-key API limit; not hit here).
+8, the default: 8 calls in flight per batch × 16 batches (host.json batchSize) = 128, far above
+the 25 needed for 500 msg/s at 50 ms. RATE_LIMIT_PER_MINUTE = 0 (per-key API limit; not hit here).
 
     .venv/bin/python bench/fanout.py                 # full: 100/200/500 msg/s at N=10k, memory at 10k & 40k
     .venv/bin/python bench/fanout.py --quick         # ~2 min: 200 msg/s at N=3000, memory at 2k & 8k
@@ -169,7 +168,7 @@ def main() -> int:
                         help="capacity for the memory runs (default 500; a throughput run with the same N and "
                              "rate is reused)")
     parser.add_argument("--latency", type=float, default=0.05, help="fake Twilio latency per message, s (0.05)")
-    parser.add_argument("--concurrency", type=int, default=16, help="SEND_CONCURRENCY (default 16, the app's)")
+    parser.add_argument("--concurrency", type=int, default=8, help="SEND_CONCURRENCY (default 8)")
     parser.add_argument("--no-gate", action="store_true", help="no SEND_RATE_PER_SECOND: rely on 429 + backoff")
     parser.add_argument("--quick", action="store_true", help="--rates 200 --n 3000 --mem-sizes 2000,8000")
     parser.add_argument("--timeline", action="store_true", help="per-second texts and send batches running")

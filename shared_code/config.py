@@ -40,7 +40,7 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("TWILIO_API_BASE_URL"),
         description="Only for tests: send Twilio API calls to this base URL (a fake or Prism).")
     sms_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias=AliasChoices("SMS_TIMEOUT_SECONDS"))
-    send_concurrency: int = Field(default=16, ge=1, le=64, validation_alias=AliasChoices("SEND_CONCURRENCY"),
+    send_concurrency: int = Field(default=8, ge=1, le=64, validation_alias=AliasChoices("SEND_CONCURRENCY"),
                                   description="Provider calls in flight per send batch.")
     send_rate_per_second: float = Field(default=0, ge=0, validation_alias=AliasChoices("SEND_RATE_PER_SECOND"),
                                         description="Cap on provider calls per second per instance; 0 = none.")

@@ -43,7 +43,7 @@ KEEP_DEFAULT: dict[str, str] = {
     "MAX_BODY_BYTES": "Tuning knob; 1 MB is far above any connector request.",
     "KEY_LAST_USED_INTERVAL_SECONDS": "Tuning knob; writing last-used at most once a minute is the production value.",
     "SMS_TIMEOUT_SECONDS": "Tuning knob; 10 s per provider call, then the send is retried with backoff.",
-    "SEND_CONCURRENCY": "Tuning knob; 16 provider calls in flight per send batch x 4 send batches per instance (host.json) = the Twilio client pool.",
+    "SEND_CONCURRENCY": "Tuning knob; 8 provider calls in flight per send batch suits one Flex instance.",
     "SEND_RATE_PER_SECOND": (
         "0 = no cap: Twilio queues messages beyond a sender's throughput itself; a business with a "
         "stricter limit sets it as an app setting after deploying."),
