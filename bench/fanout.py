@@ -15,8 +15,8 @@ SendTextMessageToAGroup (POST /api/messages/sendsinglegroup) to a group of N con
 App settings given to the devhost (a real deployment sets SEND_RATE_PER_SECOND to its Twilio
 account's MPS): SEND_RATE_PER_SECOND = the capacity, so the app paces itself instead of
 collecting 429s and backing off (``--no-gate`` runs without it, to see that); SEND_CONCURRENCY =
-8, the default: 8 calls in flight per batch × 16 batches (host.json batchSize) = 128, far above
-the 25 needed for 500 msg/s at 50 ms. RATE_LIMIT_PER_MINUTE = 0 (per-key API limit; not hit here).
+8, the default: 8 calls in flight per batch x the 6 batches the worker's 6 threads run at once
+(host.json hands over up to 16 + 8) = 48, above the 25 needed for 500 msg/s at 50 ms. RATE_LIMIT_PER_MINUTE = 0 (per-key API limit; not hit here).
 
     .venv/bin/python bench/fanout.py                 # full: 100/200/500 msg/s at N=10k, memory at 10k & 40k
     .venv/bin/python bench/fanout.py --quick         # ~2 min: 200 msg/s at N=3000, memory at 2k & 8k
