@@ -16,6 +16,11 @@ WAIT_RETRY_AFTER = "5"
 
 
 def _send(call: Call, op_id: str) -> Any:
+    """Parse, then create the campaign(s) once per idempotency key and answer (a retry gets
+    the first answer back)."""
+    from ..idempotency import request_key, run_once
+    from ..ids import new_desc_id
+
     op = BY_ID[op_id]
     req = call.request
     if op.kind == "mms":
@@ -24,20 +29,25 @@ def _send(call: Call, op_id: str) -> Any:
         body, media = parse_mms(req)
     else:
         body, media = parse_body(SendBody, req), None
-    made = campaigns.create(call.caller, op, body,  # type: ignore[arg-type]
-                            idem_key=campaigns.idempotency_key(req.header), media=media)
+    fingerprint = campaigns.request_fingerprint(op, body, media)  # type: ignore[arg-type]
+    return run_once(call.caller.account_id, request_key(req.header, fingerprint), fingerprint,
+                    lambda attempt: _answer(call, op_id, body, campaigns.create(call.caller, op, body, attempt, media)),
+                    new_desc_id)
+
+
+def _answer(call: Call, op_id: str, body: SendBody, made: list[Any]) -> Result:
     first = made[0]
     if op_id == "SendReviewSingleContact":
         from ..services.recipients import find_contact
 
-        return campaigns.message_record(call.caller, first, find_contact(call.caller.account, body.text("To") or "",
-                                                                         field="To"))
+        return Result(campaigns.message_record(call.caller, first,
+                                               find_contact(call.caller.account, body.text("To") or "", field="To")))
     data = campaigns.campaign_data(first)
     if len(made) > 1:
         data["Reminders"] = [campaigns.campaign_data(c) for c in made]
     if op_id == "SendAndWaitForDelivery":
-        return Result(data, status=202, headers=_poll_headers(req.url, first.CampaignId))
-    return data
+        return Result(data, status=202, headers=_poll_headers(call.request.url, first.CampaignId))
+    return Result(data)
 
 
 @lru_cache(maxsize=None)

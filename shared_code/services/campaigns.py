@@ -6,12 +6,9 @@ returns at once, whatever the number of recipients."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..clock import iso, utcnow
 from ..errors import Conflict, NotFound, Unprocessable, ValidationFailed
@@ -29,6 +26,9 @@ from ..text.phones import to_e164
 from .context import Caller, repos
 from .media import Attachment
 from .paging import Page, decode_token, encode_token
+
+if TYPE_CHECKING:
+    from ..idempotency import Attempt
 
 NOW_SLACK = timedelta(seconds=1)
 REVIEW_LINK = "https://search.google.com/local/writereview?placeid={}"
@@ -199,52 +199,29 @@ def send_times(op: SendOperation, body: SendBody, now: datetime) -> list[datetim
 
 # ---------------------------------------------------------------- create
 
-EXPLICIT_KEY, RUN_KEY = "key:", "run:"
-
-
-def idempotency_key(headers: Any) -> str | None:
-    """The caller's Idempotency-Key, else one derived from Power Automate's run headers: the
-    run id, the action's name and its loop iteration identify one action execution, and the
-    engine sends the same values when it retries that execution (408/429/5xx). A run key is
-    completed with the request's fingerprint in ``create``."""
-    explicit = headers("Idempotency-Key")
-    if explicit:
-        return f"{EXPLICIT_KEY}{explicit.strip()}"
-    run_id = headers("x-ms-workflow-run-id")
-    action = headers("x-ms-workflow-operation-name")
-    if not (run_id and action):
-        return None
-    loop = "|".join(headers(h) or "" for h in ("x-ms-workflow-repeatitem-scope-name",
-                                                "x-ms-workflow-repeatitem-index",
-                                                "x-ms-workflow-repeatitem-batch-index"))
-    return f"{RUN_KEY}{headers('x-ms-workflow-name') or ''}|{run_id}|{action}|{loop}"
-
-
 def request_fingerprint(op: SendOperation, body: SendBody, media: Attachment | None) -> str:
     """What makes two requests the same send: the action, the parsed fields (so JSON spacing,
     key order, unknown fields or a multipart boundary don't matter) and the attachment."""
-    doc = {"op": op.operation_id, "body": body.model_dump(mode="json"), "media": media.digest if media else ""}
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    from ..idempotency import fingerprint_of
+
+    return fingerprint_of({"op": op.operation_id, "body": body.model_dump(mode="json"),
+                           "media": media.digest if media else ""})
 
 
-def create(caller: Caller, op: SendOperation, body: SendBody, *, idem_key: str | None = None,
+def create(caller: Caller, op: SendOperation, body: SendBody, attempt: Attempt,
            media: Attachment | None = None) -> list[Campaign]:
     """Validate, record and queue one send action; returns its campaign(s) (several for
-    reminders with extra offsets). A repeated idempotency key returns the first result, or is
-    a 422 when it came with a different request. The MMS attachment is stored only once the
-    request passed both, and removed again if no campaign was recorded."""
+    reminders with extra offsets), the first under ``attempt.reserved``. Run once per
+    idempotency key (``web.idempotency``); a resumed attempt first looks for what the dead one
+    recorded. The MMS attachment is stored only once the request passed validation, and
+    removed again if no campaign was recorded."""
     from . import media as media_files
 
-    now = utcnow()
-    fingerprint = request_fingerprint(op, body, media)
-    if idem_key and idem_key.startswith(RUN_KEY):
-        idem_key = f"{idem_key}|{fingerprint}"  # another body in the same action execution: another send
-    key_hash = hashlib.sha256(idem_key.encode()).hexdigest() if idem_key else None
-    ids = [new_desc_id()]
-    if key_hash:
-        earlier = _claim(caller, key_hash, ids[0], now, fingerprint)
+    if attempt.resumed:
+        earlier = _recorded(caller, attempt.reserved)
         if earlier:
             return earlier
+    now = utcnow()
     stored: str | None = None
     recorded: list[Campaign] = []
     try:
@@ -254,38 +231,27 @@ def create(caller: Caller, op: SendOperation, body: SendBody, *, idem_key: str |
         if media is not None:
             url, stored = media_files.store(caller.account_id, media)
             content.media_urls = [url]
-        series = ids[0] if len(times) > 1 else ""
+        series = attempt.reserved if len(times) > 1 else ""
         for i, when in enumerate(times):
-            campaign_id = ids[0] if i == 0 else new_desc_id()
+            campaign_id = attempt.reserved if i == 0 else new_desc_id()
             _record(caller, op, campaign_id, content, audience, when, now, body, series, recorded)
         return recorded
     except Exception:
         if stored and not recorded:
             media_files.discard(stored)
-        if key_hash:
-            repos().campaigns.release_idempotency(caller.account_id, key_hash)
         raise
 
 
-def _claim(caller: Caller, key_hash: str, campaign_id: str, now: datetime, fingerprint: str) -> list[Campaign] | None:
+def _recorded(caller: Caller, campaign_id: str) -> list[Campaign]:
+    """What a dead attempt recorded under its reserved id (rare: a crash mid-request; the
+    series lookup reads the account's campaigns)."""
     store = repos().campaigns
-    earlier = store.claim_idempotency(caller.account_id, key_hash, campaign_id, now, fingerprint)
-    if earlier is None:
-        return None
-    earlier_id, earlier_fingerprint = earlier
-    if earlier_fingerprint and earlier_fingerprint != fingerprint:
-        raise Unprocessable("Idempotency-Key: this key was used in the last 24 hours for a different request "
-                            "(another action or other values). Use a new key for a new send.",
-                            code="IdempotencyKeyReused", field="Idempotency-Key")
-    for _ in range(30):  # the first request may still be writing its campaign
-        earlier_c = store.get(caller.account_id, earlier_id)
-        if earlier_c is not None:
-            if earlier_c.SeriesId:
-                return [c for c in store.list(caller.account_id) if c.SeriesId == earlier_c.SeriesId][::-1]
-            return [earlier_c]
-        time.sleep(0.1)
-    raise Conflict("The same request is still being processed; retry shortly.", code="IdempotencyInProgress",
-                   headers={"Retry-After": "2"})
+    first = store.get(caller.account_id, campaign_id)
+    if first is None:
+        return []
+    if first.SeriesId:
+        return [c for c in store.list(caller.account_id) if c.SeriesId == first.SeriesId][::-1]
+    return [first]
 
 
 def _record(caller: Caller, op: SendOperation, campaign_id: str, content: Content, audience: Audience,

@@ -6,6 +6,7 @@ Built on first use (cold start stays light) and reset by tests that point at ano
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from functools import cached_property
 
 from ..config import get_settings, reset_settings
@@ -16,6 +17,9 @@ from ..storage.campaigns import CampaignRepository
 from ..storage.inbound import DeliveryRepository, InboundRepository, OptOutRepository, SubscriptionRepository
 from ..storage.queues import QueueStore
 from ..storage.tables import TableStore
+
+if TYPE_CHECKING:
+    from ..idempotency import IdempotencyRepository
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,12 @@ class Repositories:
     @cached_property
     def deliveries(self) -> DeliveryRepository:
         return DeliveryRepository(self.store)
+
+    @cached_property
+    def idempotency(self) -> "IdempotencyRepository":
+        from ..idempotency import IdempotencyRepository
+
+        return IdempotencyRepository(self.store)
 
     @cached_property
     def queues(self) -> QueueStore:

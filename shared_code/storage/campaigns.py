@@ -1,4 +1,4 @@
-"""Campaigns, their audiences, their recipients, the schedule index and idempotency records."""
+"""Campaigns, their audiences, their recipients and the schedule index."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ..models.campaigns import Campaign, Recipient
-from .names import AUDIENCES, CAMPAIGNS, IDEMPOTENCY, RECIPIENTS, SCHEDULE
+from .names import AUDIENCES, CAMPAIGNS, RECIPIENTS, SCHEDULE
 from .rows import Op, StorageConflict, create_op, delete_op, from_row, get_row, replace_op, to_row, transact
 from .tables import TableStore, query_prefix
 
@@ -185,35 +185,3 @@ class CampaignRepository:
 
         self._t(SCHEDULE).update_entity({"PartitionKey": DUE, "RowKey": row["RowKey"], **fields},
                                         mode=UpdateMode.MERGE)
-
-    # ---- idempotency ----
-    def claim_idempotency(self, acct: str, key_hash: str, campaign_id: str, now: datetime,
-                          fingerprint: str = "") -> tuple[str, str] | None:
-        """Record that ``key_hash`` makes ``campaign_id`` from the request ``fingerprint``;
-        returns the earlier (campaign id, fingerprint) if the key was already used (records
-        over 24 h old are reused; ones written before fingerprints were kept have "")."""
-        table = self._t(IDEMPOTENCY)
-        row = {"PartitionKey": acct, "RowKey": key_hash, "CampaignId": campaign_id, "CreatedAt": now,
-               "Fingerprint": fingerprint}
-        for _ in range(3):
-            try:
-                transact(table, [create_op(row)])
-                return None
-            except StorageConflict:
-                old = get_row(table, acct, key_hash)
-                if old is None:
-                    continue
-                if (now - old["CreatedAt"]).total_seconds() > 24 * 3600:
-                    try:
-                        transact(table, [replace_op(row, old.metadata["etag"])])
-                        return None
-                    except StorageConflict:
-                        continue
-                return str(old["CampaignId"]), str(old.get("Fingerprint") or "")
-        raise StorageConflict("changed")
-
-    def release_idempotency(self, acct: str, key_hash: str) -> None:
-        try:
-            transact(self._t(IDEMPOTENCY), [delete_op(acct, key_hash)])
-        except StorageConflict:
-            pass
