@@ -12,7 +12,8 @@ only Azure knows at deployment time (subscription, resource group, uniqueString,
 to a resource's runtime properties) stays a named placeholder such as ``«rg»`` or
 ``«ref(<resource id>).principalId»``, so two templates agree only when they compute it the
 same way. This runs for several parameter sets (SCENARIOS: defaults, every option set, a
-re-deployment without the secret, invalid name prefixes that must fail) and compares:
+re-deployment without the secret, no code package, invalid name prefixes that must fail)
+and compares:
 
 - parameters: names, types, defaults, allowed values, limits, descriptions;
 - resources: the same set (type, name, scope) with the same apiVersion and the same evaluated
@@ -61,8 +62,10 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "maximumInstanceCount": 100,
         "instanceMemoryMB": 4096,
         "alwaysReady": [{"name": "http", "instanceCount": 1}],
+        "packageUri": "https://example.com/builds/v1.2.3/released-package.zip",
     },
     "re-deployment without the token": {"twilioAccountSid": _SID, "twilioAuthToken": ""},
+    "no code package": {"twilioAccountSid": _SID, "twilioAuthToken": "token-placeholder-3", "packageUri": ""},
     "prefix with a hyphen": {"namePrefix": "ab-c", "twilioAccountSid": _SID},
     "prefix with an underscore (must fail)": {"namePrefix": "ab_c", "twilioAccountSid": _SID},
     "prefix starting with a digit (must fail)": {"namePrefix": "1abc", "twilioAccountSid": _SID},

@@ -6,7 +6,8 @@
 // Creates: a Flex Consumption function app (Python 3.12) running as a user-assigned managed
 // identity; one storage account with shared keys disabled (host state, the app's tables and
 // queues, the deployment package); Key Vault (RBAC) holding the Twilio auth token;
-// Log Analytics + Application Insights; the role assignments that tie them together.
+// Log Analytics + Application Insights; the role assignments that tie them together; and,
+// when packageUri is not empty, the code itself (OneDeploy of CI's released-package.zip).
 // infra/azuredeploy.json is the ARM form of this file (the "Deploy to Azure" button). CI
 // compiles this file and infra/compare_templates.py fails the build when the two would deploy
 // anything different (resources, properties, parameters, outputs); see infra/README.md.
@@ -63,6 +64,9 @@ param alwaysReady array = []
 
 @description('Optional object id of the CI service principal (GitHub Actions, OpenID Connect) that publishes the code: gets Website Contributor on the function app and Reader on its plan. Empty: none.')
 param ciPrincipalId string = ''
+
+@description('URL of the code package to deploy (released-package.zip: the app with its Python packages, built by CI from main and published as a GitHub release asset). The Flex Consumption deployment service downloads it anonymously. Empty: deploy no code (publish it with az functionapp deployment source config-zip, azd deploy or CI).')
+param packageUri string = 'https://github.com/OWNER/REPO/releases/download/main-build/released-package.zip'
 
 // ---------------------------------------------------------------------------------------
 // Storage names: mirror shared_code/storage/names.py, one line per name.
@@ -207,6 +211,7 @@ module functionApp 'modules/functionapp.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     alwaysReady: alwaysReady
     ciPrincipalId: ciPrincipalId
+    packageUri: packageUri
   }
   // The identity needs its storage, Key Vault and telemetry roles before the host starts.
   dependsOn: [

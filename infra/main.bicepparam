@@ -39,6 +39,11 @@ param alwaysReady = alwaysReadyHttp > 0 ? [{ name: 'http', instanceCount: always
 // Optional: object id of the GitHub Actions service principal that publishes the code.
 param ciPrincipalId = readEnvironmentVariable('TEXTOR_CI_PRINCIPAL_ID', '')
 
+// The code package the template deploys (OneDeploy). Empty here: Path A publishes the working
+// tree with config-zip and azd with `azd deploy`, so the template deploys no code of its own.
+// Set it to deploy a published package instead (e.g. CI's release asset, infra/README.md).
+param packageUri = readEnvironmentVariable('TEXTOR_PACKAGE_URI', '')
+
 // Optional: your object id (az ad signed-in-user show --query id -o tsv), so you can run the
 // admin CLI against the deployed tables. azd fills AZURE_PRINCIPAL_ID itself.
 param adminPrincipalId = readEnvironmentVariable('AZURE_PRINCIPAL_ID', '')

@@ -66,6 +66,9 @@ param alwaysReady array
 @description('Object id of the CI service principal that publishes the code, or empty.')
 param ciPrincipalId string
 
+@description('URL of the ready-to-run code package (released-package.zip) to deploy with OneDeploy, or empty to deploy no code.')
+param packageUri string
+
 // Built-in roles for the CI identity, from
 // https://learn.microsoft.com/azure/role-based-access-control/built-in-roles (Web and Mobile,
 // General). `az functionapp deployment source config-zip` reads the plan before it publishes
@@ -215,6 +218,30 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
   properties: union(hostAppSettings, codeAppSettings, optionalAppSettings)
+}
+
+// The code, when a package URL is given (the "Deploy to Azure" button: CI's release asset).
+// Flex Consumption takes code only through its deployment service (OneDeploy): ARM hands it
+// the URL, the service downloads the package, stores it in the deployment container with the
+// app's identity and restarts the app. Putting a blob in that container yourself deploys
+// nothing. The package is ready to run (.python_packages built for Linux x86_64, CPython 3.12,
+// by infra/package_app.py --ready-to-run), hence no remote build. It runs with the rights of
+// whoever deploys the template: no identity gets a role for it. infra/README.md, "The deploy
+// pipeline".
+resource codePackage 'Microsoft.Web/sites/extensions@2024-04-01' = if (!empty(packageUri)) {
+  parent: site
+  name: 'onedeploy'
+  // The resource type declares no properties for 'onedeploy'; the deployment service reads
+  // these two (learn.microsoft.com: functions-infrastructure-as-code, "Deployment package").
+  #disable-next-line BCP187
+  properties: {
+    packageUri: packageUri
+    remoteBuild: false
+  }
+  // The host needs its storage settings to start and index the new code.
+  dependsOn: [
+    appSettings
+  ]
 }
 
 output name string = site.name

@@ -231,6 +231,14 @@ def _extra_resource(arm: dict[str, Any], compiled: dict[str, Any]) -> None:
                              "dependsOn": ["[resourceId('Microsoft.Web/sites', variables('functionAppName'))]"]})
 
 
+def _remote_build(arm: dict[str, Any], compiled: dict[str, Any]) -> None:
+    _resources(_inner(compiled, "functionapp"), "Microsoft.Web/sites/extensions")[0]["properties"]["remoteBuild"] = True
+
+
+def _code_without_url(arm: dict[str, Any], compiled: dict[str, Any]) -> None:
+    del _resources(arm, "Microsoft.Web/sites/extensions")[0]["condition"]
+
+
 MUTATIONS: dict[str, tuple[Mutation, str]] = {
     "ftpsState back on the compiled site": (_ftps_back, "ftpsState: only in compiled"),
     "scm basic auth allowed in the ARM file": (_scm_allowed, "properties.allow: azuredeploy.json has true"),
@@ -248,6 +256,8 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
     "secret written without a token": (_condition_dropped, "Microsoft.KeyVault/vaults/secrets"),
     "weaker namePrefix rule": (_prefix_rule_weaker, "compiled is rejected (fail(): namePrefix '1abc'"),
     "an extra resource": (_extra_resource, "/web: only in azuredeploy.json"),
+    "remote build of the code package": (_remote_build, "properties.remoteBuild: azuredeploy.json has false"),
+    "code deployed with an empty packageUri": (_code_without_url, "[no code package]"),
 }
 
 
