@@ -165,3 +165,14 @@ def app_settings(module: dict[str, Any]) -> dict[str, Any]:
     assert len(configs) == 1, "expected exactly one Microsoft.Web/sites/config 'appsettings' resource"
     _, body = body_of(configs[0])
     return object_keys(body["properties"], module["vars"])
+
+
+def of_type(result: Any, rtype: str) -> list[Any]:
+    """The resources of one type in a compare_templates evaluation."""
+    return [r for r in result.resources.values() if r.rtype.lower() == rtype.lower()]
+
+
+def one_of_type(result: Any, rtype: str) -> Any:
+    found = of_type(result, rtype)
+    assert len(found) == 1, f"{len(found)} {rtype}"
+    return found[0]

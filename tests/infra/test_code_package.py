@@ -24,7 +24,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from .helpers import INFRA, ROOT, body_of, compare_templates, load_yaml, resources_of
+from .helpers import INFRA, ROOT, body_of, compare_templates, load_yaml, of_type, one_of_type, resources_of
 
 WORKFLOW = ROOT / ".github" / "workflows" / "ci-deploy.yml"
 BOTH = ["arm", "compiled"]
@@ -44,16 +44,6 @@ def _package_app() -> ModuleType:
 @pytest.fixture(scope="module")
 def workflow() -> dict[str, Any]:
     return load_yaml(WORKFLOW)
-
-
-def _of_type(result: Any, rtype: str) -> list[Any]:
-    return [r for r in result.resources.values() if r.rtype.lower() == rtype.lower()]
-
-
-def _one(result: Any, rtype: str) -> Any:
-    found = _of_type(result, rtype)
-    assert len(found) == 1, f"{len(found)} {rtype}"
-    return found[0]
 
 
 def _default_uri(main_bicep) -> str:
@@ -129,19 +119,19 @@ def test_default_url_is_the_buttons_repository(main_bicep) -> None:
 @pytest.mark.parametrize("which", BOTH)
 def test_arm_deploys_the_package(deployed, main_bicep, which: str) -> None:
     by_default = deployed(which, "required values only")
-    site = _one(by_default, "Microsoft.Web/sites")
-    code = _one(by_default, EXTENSIONS)
+    site = one_of_type(by_default, "Microsoft.Web/sites")
+    code = one_of_type(by_default, EXTENSIONS)
     assert str(code.name) == f"{site.name}/onedeploy"
     assert code.body == {"properties": {"packageUri": _default_uri(main_bicep), "remoteBuild": False}}
-    chosen = _one(deployed(which, "every option set"), EXTENSIONS)
+    chosen = one_of_type(deployed(which, "every option set"), EXTENSIONS)
     assert chosen.body["properties"]["packageUri"] == "https://example.com/builds/v1.2.3/released-package.zip"
 
 
 @pytest.mark.parametrize("which", BOTH)
 def test_arm_empty_package_uri_deploys_no_code(deployed, which: str) -> None:
     skipped = deployed(which, "no code package")
-    assert not _of_type(skipped, EXTENSIONS)
-    assert _one(skipped, "Microsoft.Web/sites/config").body["properties"]["SMS_PROVIDER"] == "twilio"
+    assert not of_type(skipped, EXTENSIONS)
+    assert one_of_type(skipped, "Microsoft.Web/sites/config").body["properties"]["SMS_PROVIDER"] == "twilio"
 
 
 @pytest.mark.parametrize("which", BOTH)
@@ -151,13 +141,13 @@ def test_arm_package_waits_for_settings_and_roles(deployed, which: str) -> None:
     ct = compare_templates()
     for scenario in ("required values only", "every option set"):
         result = deployed(which, scenario)
-        code = _one(result, EXTENSIONS)
+        code = one_of_type(result, EXTENSIONS)
         before = ct._before(code, {})
-        assert _one(result, "Microsoft.Web/sites/config").key in before, f"{scenario}: before the app settings"
-        assert _one(result, "Microsoft.Web/sites").key in before
-        identity = _one(result, "Microsoft.ManagedIdentity/userAssignedIdentities")
+        assert one_of_type(result, "Microsoft.Web/sites/config").key in before, f"{scenario}: before the app settings"
+        assert one_of_type(result, "Microsoft.Web/sites").key in before
+        identity = one_of_type(result, "Microsoft.ManagedIdentity/userAssignedIdentities")
         principal = f"«ref({identity.rid}).principalId»"
-        roles = [a for a in _of_type(result, "Microsoft.Authorization/roleAssignments")
+        roles = [a for a in of_type(result, "Microsoft.Authorization/roleAssignments")
                  if a.body["properties"]["principalId"] == principal]
         assert len(roles) == 5 and all(a.key in before for a in roles), scenario
 
@@ -168,11 +158,11 @@ def test_code_deployment_grants_nothing(deployed, which: str) -> None:
     role assignment, no script and no storage account."""
     with_code = deployed(which, "required values only")
     without = deployed(which, "no code package")
-    assert sorted(set(with_code.resources) - set(without.resources)) == [_one(with_code, EXTENSIONS).key]
+    assert sorted(set(with_code.resources) - set(without.resources)) == [one_of_type(with_code, EXTENSIONS).key]
     types = {r.rtype.lower() for r in with_code.resources.values()}
     assert "microsoft.resources/deploymentscripts" not in types
-    assert len(_of_type(with_code, "Microsoft.ManagedIdentity/userAssignedIdentities")) == 1
-    assert len(_of_type(with_code, "Microsoft.Storage/storageAccounts")) == 1
+    assert len(of_type(with_code, "Microsoft.ManagedIdentity/userAssignedIdentities")) == 1
+    assert len(of_type(with_code, "Microsoft.Storage/storageAccounts")) == 1
 
 
 # ---------------------------------------------------------------------- the ready-to-run package

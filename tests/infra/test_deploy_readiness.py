@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from .helpers import COMPILED_FIXTURE, INFRA, ROOT, app_settings, body_of, compare_templates, load_yaml, resources_of
+from .helpers import (COMPILED_FIXTURE, INFRA, ROOT, app_settings, body_of, compare_templates, load_yaml, of_type,
+                      one_of_type, resources_of)
 from .test_cross_check import read_names
 
 # siteConfig properties Flex Consumption sites reject with error 51021 ("The following site
@@ -29,18 +30,8 @@ DEPLOYING = ["required values only", "every option set", "re-deployment without 
 BOTH = ["arm", "compiled"]
 
 
-def _of_type(result: Any, rtype: str) -> list[Any]:
-    return [r for r in result.resources.values() if r.rtype.lower() == rtype.lower()]
-
-
-def _one(result: Any, rtype: str) -> Any:
-    found = _of_type(result, rtype)
-    assert len(found) == 1, f"{len(found)} {rtype}"
-    return found[0]
-
-
 def _settings(result: Any) -> dict[str, Any]:
-    return _one(result, "Microsoft.Web/sites/config").body["properties"]
+    return one_of_type(result, "Microsoft.Web/sites/config").body["properties"]
 
 
 # --------------------------------------------------------------- Flex rejects siteConfig FTP
@@ -62,7 +53,7 @@ def test_no_flex_rejected_site_config_in_the_arm(path) -> None:
 @pytest.mark.parametrize("which", BOTH)
 def test_site_config_keeps_only_accepted_properties(deployed, which: str) -> None:
     for scenario in DEPLOYING:
-        site = _one(deployed(which, scenario), "Microsoft.Web/sites")
+        site = one_of_type(deployed(which, scenario), "Microsoft.Web/sites")
         assert site.body["properties"]["siteConfig"] == {"minTlsVersion": "1.2", "http20Enabled": True}
 
 
@@ -83,8 +74,8 @@ def test_bicep_disables_basic_auth_publishing(module_facts) -> None:
 def test_arm_disables_basic_auth_publishing(deployed, which: str) -> None:
     for scenario in DEPLOYING:
         result = deployed(which, scenario)
-        site = _one(result, "Microsoft.Web/sites")
-        policies = _of_type(result, "Microsoft.Web/sites/basicPublishingCredentialsPolicies")
+        site = one_of_type(result, "Microsoft.Web/sites")
+        policies = of_type(result, "Microsoft.Web/sites/basicPublishingCredentialsPolicies")
         assert sorted(str(p.name) for p in policies) == sorted([f"{site.name}/ftp", f"{site.name}/scm"]), scenario
         for p in policies:
             assert p.body == {"properties": {"allow": False}}, (scenario, p.name)
@@ -122,11 +113,11 @@ def test_good_prefixes_deploy(arm_template, compiled_template, which: str, prefi
     ct = compare_templates()
     template = {"arm": arm_template, "compiled": compiled_template}[which]
     result = ct.deploy(template, {"namePrefix": prefix, "twilioAccountSid": "AC" + "0" * 32})
-    account = _one(result, "Microsoft.Storage/storageAccounts")
+    account = one_of_type(result, "Microsoft.Storage/storageAccounts")
     expected = prefix.lower().replace("-", "")
     pattern = rf"«take\('{re.escape(expected)}st«uniqueString\(.*\)»', 24\)»"
     assert re.fullmatch(pattern, str(account.name)), account.name
-    assert str(_one(result, "Microsoft.Web/sites").name).startswith(f"{prefix.lower()}-func-")
+    assert str(one_of_type(result, "Microsoft.Web/sites").name).startswith(f"{prefix.lower()}-func-")
 
 
 @pytest.mark.parametrize("which", BOTH)
@@ -151,11 +142,11 @@ def test_bicep_has_azd_outputs(main_bicep) -> None:
 @pytest.mark.parametrize("which", BOTH)
 def test_arm_azd_outputs_name_the_deployed_app(deployed, which: str) -> None:
     result = deployed(which, "every option set")
-    site = _one(result, "Microsoft.Web/sites")
+    site = one_of_type(result, "Microsoft.Web/sites")
     out = {k: v["value"] for k, v in result.outputs.items()}
     assert out["AZURE_FUNCTION_NAME"] == out["SERVICE_API_NAME"] == out["functionAppName"] == site.name
     assert out["AZURE_LOCATION"] == "westeurope" == site.body["location"]
-    vault = _one(result, "Microsoft.KeyVault/vaults")
+    vault = one_of_type(result, "Microsoft.KeyVault/vaults")
     assert out["AZURE_TENANT_ID"] == vault.body["properties"]["tenantId"] == "«tenant»"
     assert out["twilioInboundWebhookUrl"] == "https://sms.example.com/api/twilio/inbound"
     assert out["twilioStatusCallbackUrl"] == "https://sms.example.com/api/twilio/status"
@@ -224,9 +215,9 @@ def test_bicep_sends_key_vault_audit_events_to_the_workspace(main_bicep, module_
 def test_arm_sends_key_vault_audit_events_to_the_workspace(deployed, which: str) -> None:
     for scenario in DEPLOYING:
         result = deployed(which, scenario)
-        vault = _one(result, "Microsoft.KeyVault/vaults")
-        workspace = _one(result, "Microsoft.OperationalInsights/workspaces")
-        diag = _one(result, "Microsoft.Insights/diagnosticSettings")
+        vault = one_of_type(result, "Microsoft.KeyVault/vaults")
+        workspace = one_of_type(result, "Microsoft.OperationalInsights/workspaces")
+        diag = one_of_type(result, "Microsoft.Insights/diagnosticSettings")
         assert diag.rid.lower().startswith(vault.rid.lower() + "/providers/"), "scoped to the vault"
         props = diag.body["properties"]
         assert props["workspaceId"] == workspace.rid
@@ -266,7 +257,7 @@ def test_bicep_always_ready_is_optional_and_reaches_the_site(main_bicep, module_
 @pytest.mark.parametrize("which", BOTH)
 def test_arm_always_ready(deployed, which: str) -> None:
     def scale(scenario: str) -> dict[str, Any]:
-        return _one(deployed(which, scenario), "Microsoft.Web/sites").body["properties"]["functionAppConfig"][
+        return one_of_type(deployed(which, scenario), "Microsoft.Web/sites").body["properties"]["functionAppConfig"][
             "scaleAndConcurrency"]
     assert scale("required values only")["alwaysReady"] == []
     assert scale("every option set")["alwaysReady"] == [{"name": "http", "instanceCount": 1}]
@@ -290,9 +281,9 @@ def test_bicep_writes_the_secret_only_when_given(main_bicep, module_facts, facts
 def test_arm_redeployment_without_the_token_keeps_the_secret(deployed, which: str) -> None:
     first = deployed(which, "required values only")
     again = deployed(which, "re-deployment without the token")
-    secret = _one(first, "Microsoft.KeyVault/vaults/secrets")
+    secret = one_of_type(first, "Microsoft.KeyVault/vaults/secrets")
     assert secret.body["properties"]["value"] == "token-placeholder-1"
-    assert not _of_type(again, "Microsoft.KeyVault/vaults/secrets"), "an empty token must not write a secret version"
+    assert not of_type(again, "Microsoft.KeyVault/vaults/secrets"), "an empty token must not write a secret version"
     reference = _settings(again)["TWILIO_AUTH_TOKEN"]
     assert reference == _settings(first)["TWILIO_AUTH_TOKEN"]
     assert reference.startswith("@Microsoft.KeyVault(SecretUri=")
@@ -322,15 +313,15 @@ def test_arm_grants_the_ci_identity_site_and_plan(deployed, which: str) -> None:
     def grants(scenario: str) -> dict[str, str]:
         result = deployed(which, scenario)
         out = {}
-        for a in _of_type(result, "Microsoft.Authorization/roleAssignments"):
+        for a in of_type(result, "Microsoft.Authorization/roleAssignments"):
             if a.body["properties"]["principalId"] == ci:
                 scope = a.rid.lower().split("/providers/microsoft.authorization/")[0]
                 out[scope] = a.body["properties"]["roleDefinitionId"].rsplit("/", 1)[1]
         return out
 
     result = deployed(which, "every option set")
-    site = _one(result, "Microsoft.Web/sites").rid.lower()
-    plan = _one(result, "Microsoft.Web/serverfarms").rid.lower()
+    site = one_of_type(result, "Microsoft.Web/sites").rid.lower()
+    plan = one_of_type(result, "Microsoft.Web/serverfarms").rid.lower()
     assert grants("every option set") == {site: WEBSITE_CONTRIBUTOR, plan: READER}
     assert grants("required values only") == {}
 
@@ -348,10 +339,10 @@ def test_site_starts_after_its_identity_roles(deployed, which: str) -> None:
     ct = compare_templates()
     for scenario in ("required values only", "every option set"):
         result = deployed(which, scenario)
-        site = _one(result, "Microsoft.Web/sites")
-        identity = _one(result, "Microsoft.ManagedIdentity/userAssignedIdentities")
+        site = one_of_type(result, "Microsoft.Web/sites")
+        identity = one_of_type(result, "Microsoft.ManagedIdentity/userAssignedIdentities")
         principal = f"«ref({identity.rid}).principalId»"
-        roles = [a for a in _of_type(result, "Microsoft.Authorization/roleAssignments")
+        roles = [a for a in of_type(result, "Microsoft.Authorization/roleAssignments")
                  if a.body["properties"]["principalId"] == principal]
         assert len(roles) == 5, [a.name for a in roles]
         before = ct._before(site, {})
