@@ -65,7 +65,7 @@ param alwaysReady array = []
 param ciPrincipalId string = ''
 
 // ---------------------------------------------------------------------------------------
-// Storage names: mirror shared_code/storage/names.py, one line per name.
+// Storage names: mirror shared_code/common/storage/names.py, one line per name.
 // tests/infra/test_cross_check.py fails when these lists and names.py disagree.
 // ---------------------------------------------------------------------------------------
 var storageTables = [

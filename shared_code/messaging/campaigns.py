@@ -1,0 +1,341 @@
+"""The one campaign service: every send action is (recipients, content, timing) handed here.
+
+An action writes a Campaign and enqueues ``dispatch`` — delayed by queue visibility to the
+exact send time when that is within 7 days, otherwise left to the scheduler timer — and
+returns at once, whatever the number of recipients."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..accounts.models import Caller
+from ..addressbook.models import Contact
+from ..common.clock import iso, utcnow
+from ..common.context import repos
+from ..common.errors import Conflict, NotFound, Unprocessable, ValidationFailed
+from ..common.ids import new_desc_id
+from ..common.paging import Page, decode_token, encode_token
+from ..common.storage.names import DISPATCH_QUEUE
+from ..common.storage.queues import MAX_DELAY_SECONDS
+from ..common.storage.rows import StorageConflict
+from .catalog import SendOperation
+from .compose import REVIEW_LINK, Audience, Content, build_content, event_day, resolve_audience, send_times
+from .media import Attachment
+from .models import (ACCEPTED, CANCELLED, CANCELLED_R, DELIVERED, FAILED, NOT_DISPATCHED, PENDING, QUEUED, SCHEDULED,
+                     SENDING, SENDING_R, SENT, SKIPPED, UNDELIVERED, Campaign, CampaignQuery, RescheduleBody, SendBody)
+from .storage import campaigns_repo
+
+NOW_SLACK = timedelta(seconds=1)
+
+
+# ---------------------------------------------------------------- create
+
+EXPLICIT_KEY, RUN_KEY = "key:", "run:"
+
+
+def idempotency_key(headers: Any) -> str | None:
+    """The caller's Idempotency-Key, else one derived from Power Automate's run headers: the
+    run id, the action's name and its loop iteration identify one action execution, and the
+    engine sends the same values when it retries that execution (408/429/5xx). A run key is
+    completed with the request's fingerprint in ``create``."""
+    explicit = headers("Idempotency-Key")
+    if explicit:
+        return f"{EXPLICIT_KEY}{explicit.strip()}"
+    run_id = headers("x-ms-workflow-run-id")
+    action = headers("x-ms-workflow-operation-name")
+    if not (run_id and action):
+        return None
+    loop = "|".join(headers(h) or "" for h in ("x-ms-workflow-repeatitem-scope-name",
+                                                "x-ms-workflow-repeatitem-index",
+                                                "x-ms-workflow-repeatitem-batch-index"))
+    return f"{RUN_KEY}{headers('x-ms-workflow-name') or ''}|{run_id}|{action}|{loop}"
+
+
+def request_fingerprint(op: SendOperation, body: SendBody, media: Attachment | None) -> str:
+    """What makes two requests the same send: the action, the parsed fields (so JSON spacing,
+    key order, unknown fields or a multipart boundary don't matter) and the attachment."""
+    doc = {"op": op.operation_id, "body": body.model_dump(mode="json"), "media": media.digest if media else ""}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def create(caller: Caller, op: SendOperation, body: SendBody, *, idem_key: str | None = None,
+           media: Attachment | None = None) -> list[Campaign]:
+    """Validate, record and queue one send action; returns its campaign(s) (several for
+    reminders with extra offsets). A repeated idempotency key returns the first result, or is
+    a 422 when it came with a different request. The MMS attachment is stored only once the
+    request passed both, and removed again if no campaign was recorded."""
+    from . import media as media_files
+
+    now = utcnow()
+    fingerprint = request_fingerprint(op, body, media)
+    if idem_key and idem_key.startswith(RUN_KEY):
+        idem_key = f"{idem_key}|{fingerprint}"  # another body in the same action execution: another send
+    key_hash = hashlib.sha256(idem_key.encode()).hexdigest() if idem_key else None
+    ids = [new_desc_id()]
+    if key_hash:
+        earlier = _claim(caller, key_hash, ids[0], now, fingerprint)
+        if earlier:
+            return earlier
+    stored: str | None = None
+    recorded: list[Campaign] = []
+    try:
+        content = build_content(caller, op, body)
+        times = send_times(op, body, now)
+        audience = resolve_audience(caller, op, body)
+        if media is not None:
+            url, stored = media_files.store(caller.account_id, media)
+            content.media_urls = [url]
+        series = ids[0] if len(times) > 1 else ""
+        for i, when in enumerate(times):
+            campaign_id = ids[0] if i == 0 else new_desc_id()
+            _record(caller, op, campaign_id, content, audience, when, now, body, series, recorded)
+        return recorded
+    except Exception:
+        if stored and not recorded:
+            media_files.discard(stored)
+        if key_hash:
+            campaigns_repo().release_idempotency(caller.account_id, key_hash)
+        raise
+
+
+def _claim(caller: Caller, key_hash: str, campaign_id: str, now: datetime, fingerprint: str) -> list[Campaign] | None:
+    store = campaigns_repo()
+    earlier = store.claim_idempotency(caller.account_id, key_hash, campaign_id, now, fingerprint)
+    if earlier is None:
+        return None
+    earlier_id, earlier_fingerprint = earlier
+    if earlier_fingerprint and earlier_fingerprint != fingerprint:
+        raise Unprocessable("Idempotency-Key: this key was used in the last 24 hours for a different request "
+                            "(another action or other values). Use a new key for a new send.",
+                            code="IdempotencyKeyReused", field="Idempotency-Key")
+    for _ in range(30):  # the first request may still be writing its campaign
+        earlier_c = store.get(caller.account_id, earlier_id)
+        if earlier_c is not None:
+            if earlier_c.SeriesId:
+                return [c for c in store.list(caller.account_id) if c.SeriesId == earlier_c.SeriesId][::-1]
+            return [earlier_c]
+        time.sleep(0.1)
+    raise Conflict("The same request is still being processed; retry shortly.", code="IdempotencyInProgress",
+                   headers={"Retry-After": "2"})
+
+
+def _record(caller: Caller, op: SendOperation, campaign_id: str, content: Content, audience: Audience,
+            when: datetime, now: datetime, body: SendBody, series: str, recorded: list[Campaign]) -> Campaign:
+    due_now = when <= now + NOW_SLACK
+    text, link_code = content.body, ""
+    if content.track_link:
+        from .links import create_link
+
+        review = REVIEW_LINK.format(content.place_id)
+        made = create_link(caller.account_id, campaign_id, content.place_id, review)
+        if made:
+            link_code, short = made
+            text = text.replace(review, short)
+            from ..common.text.segments import count_segments
+
+            info = count_segments(text)
+            content = Content(text, content.type, content.place_id, info.segments, info.encoding,
+                              content.media_urls, track_link=True)
+    campaign = Campaign(
+        CampaignId=campaign_id, AccountId=caller.account_id, Operation=op.operation_id, Type=content.type,
+        IsReminder=op.timing == "reminder", Body=content.body if not link_code else text, PlaceId=content.place_id, SendDate=when, LinkCode=link_code,
+        Status=QUEUED if due_now else SCHEDULED, CreatedAt=now, CreatedBy=caller.key.Name,
+        CreatedByKeyId=caller.key.KeyId, Groups=audience.groups, GroupIds=[g.GroupId for g in audience.groups],
+        MediaUrls=content.media_urls, Segments=content.segments, Encoding=content.encoding,
+        EventDate=event_day(op, body), SeriesId=series,
+        Reach=len(audience.numbers) + len(audience.contact_ids) + sum(g.ContactsCount for g in audience.groups))
+    store = campaigns_repo()
+    store.insert(campaign, audience.numbers, audience.contact_ids)
+    recorded.append(campaign)
+    enqueue_dispatch(campaign, now)
+    return campaign
+
+
+def enqueue_dispatch(c: Campaign, now: datetime) -> None:
+    """Queue the dispatch to fire at the send time (queue visibility, ≤ 7 days); a later send
+    waits in the schedule index for the timer. The index row also lets the timer re-queue a
+    dispatch that was lost."""
+    store = campaigns_repo()
+    delay = (c.SendDate - now).total_seconds()
+    within = delay <= MAX_DELAY_SECONDS - 3600
+    store.schedule(c, enqueued=within)
+    if within:
+        repos().queues.send(DISPATCH_QUEUE, {"a": c.AccountId, "c": c.CampaignId, "v": c.Version}, delay)
+
+
+# ---------------------------------------------------------------- read
+
+def refresh_counts(c: Campaign) -> Campaign:
+    """Counters come from the recipients (one projection scan); they are written back when
+    they changed. The campaign is Sent once dispatch has recorded that it stored the whole
+    audience and every one of those recipients is final — also when the audience was empty."""
+    if c.Status in NOT_DISPATCHED:
+        return c
+    counts = {s: 0 for s in (PENDING, SENDING_R, "queued", "sent", DELIVERED, UNDELIVERED, FAILED, SKIPPED,
+                             CANCELLED_R)}
+    for row in campaigns_repo().list_recipients(c.CampaignId, select=["Status"]):
+        counts[row.get("Status", PENDING)] = counts.get(row.get("Status", PENDING), 0) + 1
+    total = sum(counts.values())
+    accepted = sum(counts[s] for s in ACCEPTED)
+    new = dict(Reach=total - counts[SKIPPED] - counts[CANCELLED_R], SentCount=accepted,
+               DeliveredCount=counts[DELIVERED], UndeliveredCount=counts[UNDELIVERED] + counts[FAILED],
+               FailedCount=counts[FAILED], SkippedCount=counts[SKIPPED],
+               PendingCount=counts[PENDING] + counts[SENDING_R])
+    dispatched = c.DispatchCompletedAt is not None and total >= c.DispatchedCount
+    done = c.Status == SENDING and dispatched and counts[PENDING] + counts[SENDING_R] == 0
+    if any(getattr(c, k) != v for k, v in new.items()) or done:
+        for k, v in new.items():
+            setattr(c, k, v)
+        if done:
+            c.Status, c.CompletedAt = SENT, utcnow()
+        try:
+            campaigns_repo().replace(c)
+        except StorageConflict:
+            pass  # someone else refreshed it; our numbers are still right for this answer
+    return c
+
+
+def delivery_final(c: Campaign, sent_grace: timedelta = timedelta(minutes=10)) -> bool:
+    """For "send and wait": every recipient delivered, undelivered, failed or skipped — or
+    accepted long enough ago that no receipt is coming."""
+    if c.Status == CANCELLED:
+        return True
+    if c.Status != SENT:
+        return False
+    with_receipt = c.DeliveredCount + (c.UndeliveredCount - c.FailedCount)  # provider-accepted, now final
+    if with_receipt == c.SentCount:
+        return True
+    return bool(c.CompletedAt and utcnow() - c.CompletedAt > sent_grace)
+
+
+def require(caller: Caller, campaign_id: str) -> Campaign:
+    c = campaigns_repo().get(caller.account_id, campaign_id)
+    if c is None:
+        raise NotFound(f"No campaign {campaign_id}.", code="CampaignNotFound", field="campaignId")
+    return c
+
+
+def campaign_data(c: Campaign) -> dict[str, Any]:
+    return {"CampaignId": c.CampaignId, "AccountId": c.AccountId, "Type": c.Type, "Body": c.Body,
+            "SendDate": iso(c.SendDate), "PlaceId": c.PlaceId, "Status": c.Status, "CreatedAt": iso(c.CreatedAt),
+            "CreatedBy": c.CreatedBy, "Groups": [g.model_dump() for g in c.Groups], "Reach": c.Reach,
+            "SentCount": c.SentCount, "UndeliveredCount": c.UndeliveredCount, "IsReminder": c.IsReminder,
+            "DeliveredCount": c.DeliveredCount, "FailedCount": c.FailedCount, "SkippedCount": c.SkippedCount,
+            "PendingCount": c.PendingCount, "Operation": c.Operation, "Segments": c.Segments,
+            "Encoding": c.Encoding, "SeriesId": c.SeriesId, "CancelledAt": iso(c.CancelledAt),
+            "CompletedAt": iso(c.CompletedAt), "LinkClicks": _clicks(c)}
+
+
+def _clicks(c: Campaign) -> int:
+    if not c.LinkCode:
+        return 0
+    from .links import clicks
+
+    return clicks(c.LinkCode)
+
+
+def message_record(caller: Caller, c: Campaign, contact: Contact | None) -> dict[str, Any]:
+    """SendReviewSingleContact answers with its message record — never billing identifiers."""
+    account = caller.account
+    return {"MessageId": c.CampaignId, "AccountId": c.AccountId, "Type": c.Type, "ReferenceId": c.PlaceId,
+            "Direction": "Outgoing", "From": account.Phone, "To": contact.Phone if contact else "",
+            "Body": c.Body, "CampaignId": c.CampaignId, "Rating": 0, "Segments": c.Segments, "Status": c.Status,
+            "Deleted": False, "CreatedAt": iso(c.CreatedAt),
+            "Account": {"AccountId": account.AccountId, "Name": account.Name, "ServicePhone": account.Phone,
+                        "Status": "Active", "CreatedAt": iso(account.CreatedAt)},
+            "Contact": ({"ContactId": contact.ContactId, "Phone": contact.Phone, "Name": contact.Name,
+                         "WelcomeSent": contact.WelcomeSent, "Status": contact.Status, "Groups": []}
+                        if contact else None)}
+
+
+def get(caller: Caller, campaign_id: str) -> Campaign:
+    return refresh_counts(require(caller, campaign_id))
+
+
+def list_campaigns(caller: Caller, query: CampaignQuery) -> Page[dict[str, Any]]:
+    status = query.status.capitalize() if query.status else None
+    if status and status not in (SCHEDULED, QUEUED, SENDING, SENT, CANCELLED):
+        raise ValidationFailed("status must be one of Scheduled, Queued, Sending, Sent, Cancelled.", field="status")
+    after = decode_token(query.skiptoken)
+    top = query.top or 100
+    items: list[Campaign] = []
+    for c in campaigns_repo().list(caller.account_id, after, status):
+        if len(items) == top:
+            return Page([campaign_data(x) for x in items], encode_token(items[-1].CampaignId))
+        items.append(c)
+    return Page([campaign_data(x) for x in items])
+
+
+def list_recipients(caller: Caller, campaign_id: str, query: CampaignQuery) -> Page[dict[str, Any]]:
+    require(caller, campaign_id)
+    after = decode_token(query.skiptoken) if query.skiptoken else None
+    top = query.top or 500
+    wanted = query.status.lower() if query.status else None
+    items: list[dict[str, Any]] = []
+    for r in campaigns_repo().list_recipients(campaign_id, after):
+        if wanted and r.Status != wanted:
+            continue
+        if len(items) == top:
+            return Page(items, encode_token(items[-1]["Phone"]))  # the RowKey, "+" and all
+        items.append({"Phone": r.Phone, "ContactId": r.ContactId, "Name": r.Name, "Status": r.Status,
+                      "Attempts": r.Attempts, "ProviderSid": r.ProviderSid, "ErrorCode": r.ErrorCode,
+                      "ErrorMessage": r.ErrorMessage, "UpdatedAt": iso(r.UpdatedAt)})
+    return Page(items)
+
+
+# ---------------------------------------------------------------- change
+
+def cancel(caller: Caller, campaign_id: str) -> Campaign:
+    """Nothing is sent after a cancel — also when a queued dispatch or send message fires."""
+    store = campaigns_repo()
+    for _ in range(8):
+        c = require(caller, campaign_id)
+        if c.Status == CANCELLED:
+            return c
+        if c.Status == SENT:
+            raise Conflict("This campaign was already sent; there is nothing left to cancel.",
+                           code="CampaignAlreadySent")
+        c.Status, c.CancelledAt = CANCELLED, utcnow()
+        try:
+            store.replace(c)
+        except StorageConflict:
+            continue
+        store.unschedule(c)
+        return c
+    raise Conflict("The campaign kept changing; try again.", code="ConcurrentUpdate")
+
+
+def reschedule(caller: Caller, campaign_id: str, body: RescheduleBody) -> Campaign:
+    from .schedule import resolve_send_time
+
+    now = utcnow()
+    when = resolve_send_time(now=now, scheduled_at=body.ScheduledAt, scheduled_date=body.ScheduledDate,
+                             scheduled_time=body.ScheduledTime)
+    if when is None:
+        raise ValidationFailed("Give ScheduledAt, or ScheduledDate and ScheduledTime.", field="ScheduledAt")
+    store = campaigns_repo()
+    for _ in range(8):
+        c = require(caller, campaign_id)
+        if c.Status not in NOT_DISPATCHED:
+            raise Conflict(f"Only a scheduled campaign can be rescheduled; this one is {c.Status}.",
+                           code="CampaignNotReschedulable")
+        old = c.model_copy()
+        c.SendDate, c.Version = when, c.Version + 1
+        c.Status = QUEUED if when <= now + NOW_SLACK else SCHEDULED
+        c.with_etag(old.etag)
+        try:
+            store.replace(c)
+        except StorageConflict:
+            continue
+        store.unschedule(old)
+        enqueue_dispatch(c, now)
+        return c
+    raise Conflict("The campaign kept changing; try again.", code="ConcurrentUpdate")
+
+
+
+
