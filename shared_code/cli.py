@@ -21,9 +21,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .accounts.models import KEY_VALIDITY_DAYS
 from .common.clock import iso
 from .common.errors import ApiError
-from .accounts.models import KEY_VALIDITY_DAYS
 
 
 def _load_local_settings() -> None:

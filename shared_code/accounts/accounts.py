@@ -5,9 +5,9 @@ from __future__ import annotations
 from ..common.clock import utcnow
 from ..common.errors import Conflict, NotFound, ValidationFailed
 from ..common.ids import new_id
-from .models import Account
 from ..common.storage.rows import StorageConflict
 from ..common.text.phones import to_e164
+from .models import Account
 from .storage import accounts_repo
 
 

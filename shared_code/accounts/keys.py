@@ -12,9 +12,8 @@ from datetime import timedelta
 from ..common.clock import iso, utcnow
 from ..common.errors import KeyExpired, NotFound, Unauthorized, ValidationFailed
 from ..common.ids import new_id
-from .models import KEY_VALIDITY_DAYS, ApiKey
 from .accounts import get_account
-from .models import Caller
+from .models import KEY_VALIDITY_DAYS, ApiKey, Caller
 from .storage import accounts_repo, keys_repo
 
 PREFIX = "ptx"

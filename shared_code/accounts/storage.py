@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .models import Account, ApiKey
-from ..common.storage.rows import StorageConflict, etag_of, get_row, replace_op, transact
-from ..common.storage.names import ACCOUNTS, API_KEYS, NUMBERS
 from ..common.context import repos
+from ..common.storage.names import ACCOUNTS, API_KEYS, NUMBERS
+from ..common.storage.rows import StorageConflict, etag_of, get_row, replace_op, transact
 from ..common.storage.tables import TableStore
-
+from .models import Account, ApiKey
 
 
 def _row(pk: str, rk: str, model: Any) -> dict[str, Any]:

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..common.clock import iso, utcnow
-from ..common.errors import Conflict, NotFound
-from .models import Contact, CreateContactBody, Group, ListQuery, UpdateContactBody
-from ..common.storage.rows import StorageConflict
-from ..common.text.phones import to_e164
 from ..accounts.models import Caller
-from .storage import address_book_repo
+from ..common.clock import iso, utcnow
+from ..common.errors import ConcurrentUpdate, Conflict, NotFound
 from ..common.paging import Page, matches, paginate
+from ..common.storage.rows import StorageConflict, retry_on_conflict
+from ..common.text.phones import to_e164
+from .models import Contact, CreateContactBody, Group, ListQuery, UpdateContactBody
 from .recipients import find_contact, get_or_create_contact
+from .storage import address_book_repo
 
 RETRIES = 5
 
@@ -74,7 +74,8 @@ def apply_changes(caller: Caller, contact_id: str, *, name: str | None = None, l
     """Change a contact with an ETag-guarded write; a number change moves the phone index in
     the same transaction and then refreshes the contact's membership rows."""
     acct, book = caller.account_id, address_book_repo()
-    for _ in range(RETRIES):
+
+    def attempt() -> Contact:
         contact = book.get_contact(acct, contact_id)
         if contact is None:
             raise NotFound(f"Contact {contact_id} was deleted meanwhile.", code="ContactNotFound")
@@ -98,10 +99,13 @@ def apply_changes(caller: Caller, contact_id: str, *, name: str | None = None, l
             if err.kind == "exists":
                 raise Conflict(f"UpdatedContactNumber: {phone} already belongs to another contact.",
                                code="PhoneInUse", field="UpdatedContactNumber") from err
-            continue
-        _refresh_memberships(caller, contact)
-        return book.get_contact(acct, contact_id) or contact
-    raise Conflict("The contact kept changing while it was being updated; try again.", code="ConcurrentUpdate")
+            raise
+        return contact
+
+    contact = retry_on_conflict(attempt, tries=RETRIES, gave_up=ConcurrentUpdate(
+        "The contact kept changing while it was being updated; try again."))
+    _refresh_memberships(caller, contact)
+    return book.get_contact(acct, contact_id) or contact
 
 
 def _refresh_memberships(caller: Caller, contact: Contact) -> None:
@@ -133,15 +137,13 @@ def delete(caller: Caller, contact_id: str) -> dict[str, Any]:
         raise NotFound(f"No contact {contact_id}.", code="ContactNotFound", field="contactId")
     for group_id in list(contact.GroupIds):
         remove_contact_from_group(caller, group_id, contact_id)
-    for _ in range(RETRIES):
-        contact = book.get_contact(acct, contact_id)
-        if contact is None:
-            break
-        try:
-            book.transact(book.delete_contact_ops(acct, contact))
-            break
-        except StorageConflict:
-            continue
+
+    def attempt() -> None:
+        current = book.get_contact(acct, contact_id)
+        if current is not None:
+            book.transact(book.delete_contact_ops(acct, current))
+
+    retry_on_conflict(attempt, tries=RETRIES, gave_up=lambda: None)
     return {"ContactId": contact_id, "Deleted": True}
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..common.clock import iso, utcnow
-from ..common.errors import Conflict, NotFound
-from ..common.ids import new_id
-from .models import Contact, CreateGroupBody, Group, GroupMembersBody, ListQuery, Member, RenameGroupBody
-from ..common.storage.rows import StorageConflict
 from ..accounts.models import Caller
-from .storage import address_book_repo
+from ..common.clock import iso, utcnow
+from ..common.errors import ConcurrentUpdate, NotFound
+from ..common.ids import new_id
 from ..common.paging import Page, matches, paginate
+from ..common.storage.rows import StorageConflict, retry_on_conflict
+from .models import Contact, CreateGroupBody, Group, GroupMembersBody, ListQuery, Member, RenameGroupBody
 from .recipients import resolve_contacts
+from .storage import address_book_repo
 
 CHUNK = 49  # 49 member rows + 49 contact rows + the group row fit one 100-op transaction
 RETRIES = 8
@@ -53,15 +53,15 @@ def get(caller: Caller, group_id: str) -> dict[str, Any]:
 
 def rename(caller: Caller, group_id: str, body: RenameGroupBody) -> dict[str, Any]:
     book = address_book_repo()
-    for _ in range(RETRIES):
+
+    def attempt() -> dict[str, Any]:
         group = _require(caller, group_id)
         group.Name, group.UpdatedAt = body.Name, utcnow()
-        try:
-            book.transact([book.replace_group_op(caller.account_id, group)])
-            return group_data(_require(caller, group_id))
-        except StorageConflict:
-            continue
-    raise Conflict("The group kept changing while it was renamed; try again.", code="ConcurrentUpdate")
+        book.transact([book.replace_group_op(caller.account_id, group)])
+        return group_data(_require(caller, group_id))
+
+    return retry_on_conflict(attempt, gave_up=ConcurrentUpdate(
+        "The group kept changing while it was renamed; try again."))
 
 
 def add_members(caller: Caller, group_id: str, body: GroupMembersBody) -> dict[str, Any]:
@@ -118,9 +118,13 @@ def change_membership(caller: Caller, group_id: str, contacts: list[Contact], *,
 
 def _change_chunk(caller: Caller, group_id: str, chunk: list[Contact], add: bool) -> None:
     acct, book = caller.account_id, address_book_repo()
-    for attempt in range(RETRIES):
-        if attempt:
+    rounds = 0
+
+    def attempt() -> None:
+        nonlocal chunk, rounds
+        if rounds:  # a lost round: the contacts' group lists may have changed too
             chunk = [c for c in (book.get_contact(acct, c.ContactId) for c in chunk) if c]
+        rounds += 1
         group = book.get_group(acct, group_id)
         if group is None:
             raise NotFound(f"Group {group_id} was deleted meanwhile.", code="GroupNotFound")
@@ -140,29 +144,28 @@ def _change_chunk(caller: Caller, group_id: str, chunk: list[Contact], add: bool
         group.ContactsCount = max(0, group.ContactsCount + (len(todo) if add else -len(todo)))
         group.UpdatedAt = utcnow()
         ops.append(book.replace_group_op(acct, group))
-        try:
-            book.transact(ops)
-            return
-        except StorageConflict:
-            continue
-    raise Conflict("The group kept changing while members were updated; try again.", code="ConcurrentUpdate")
+        book.transact(ops)
+
+    retry_on_conflict(attempt, gave_up=ConcurrentUpdate(
+        "The group kept changing while members were updated; try again."))
 
 
 def _drop_orphans(caller: Caller, group_id: str, contact_ids: set[str]) -> None:
     acct, book = caller.account_id, address_book_repo()
+
+    def drop(contact_id: str) -> None:
+        group = book.get_group(acct, group_id)
+        if group is None:
+            return
+        group.ContactsCount = max(0, group.ContactsCount - 1)
+        try:
+            book.transact([book.remove_member_op(acct, group_id, contact_id), book.replace_group_op(acct, group)])
+        except StorageConflict as err:
+            if not (err.kind == "missing" and err.index == 0):  # the member row already gone: done
+                raise
+
     for contact_id in contact_ids:
-        for _ in range(RETRIES):
-            group = book.get_group(acct, group_id)
-            if group is None:
-                return
-            group.ContactsCount = max(0, group.ContactsCount - 1)
-            try:
-                book.transact([book.remove_member_op(acct, group_id, contact_id), book.replace_group_op(acct, group)])
-                break
-            except StorageConflict as err:
-                if err.kind == "missing" and err.index == 0:
-                    break
-                continue
+        retry_on_conflict(lambda: drop(contact_id), gave_up=lambda: None)
 
 
 def list_groups(caller: Caller, query: ListQuery) -> Page[dict[str, Any]]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..common.clock import iso, utcnow
-from ..common.errors import Conflict, NotFound
-from ..common.ids import new_id
-from .models import CreatePlaceBody, ListQuery, Place, UpdatePlaceBody
-from ..common.storage.rows import StorageConflict
 from ..accounts.models import Caller
-from .storage import address_book_repo
+from ..common.clock import iso, utcnow
+from ..common.errors import ConcurrentUpdate, Conflict, NotFound
+from ..common.ids import new_id
 from ..common.paging import Page, matches, paginate
+from ..common.storage.rows import StorageConflict, retry_on_conflict
+from .models import CreatePlaceBody, ListQuery, Place, UpdatePlaceBody
+from .storage import address_book_repo
+
+PLACE_RETRIES = 5
 
 
 PLACE_REF = re.compile(r"^[A-Za-z0-9_-]{3,512}$")  # a Google Place ID (as CreatePlaceBody checks) or a ULID
@@ -64,7 +66,8 @@ def get(caller: Caller, place_id: str) -> dict[str, Any]:
 
 def update(caller: Caller, place_id: str, body: UpdatePlaceBody) -> dict[str, Any]:
     acct, book = caller.account_id, address_book_repo()
-    for _ in range(5):
+
+    def attempt() -> dict[str, Any]:
         place = require_place(caller, place_id)
         ops = []
         if body.GooglePlaceId and body.GooglePlaceId != place.GooglePlaceId:
@@ -75,11 +78,14 @@ def update(caller: Caller, place_id: str, body: UpdatePlaceBody) -> dict[str, An
         place.UpdatedAt = utcnow()
         try:
             book.transact([book.replace_place_op(acct, place), *ops])
-            return place_data(place)
         except StorageConflict as err:
             if err.kind == "exists":
                 raise _taken(place.GooglePlaceId) from err
-    raise Conflict("The place kept changing while it was updated; try again.", code="ConcurrentUpdate")
+            raise
+        return place_data(place)
+
+    return retry_on_conflict(attempt, tries=PLACE_RETRIES, gave_up=ConcurrentUpdate(
+        "The place kept changing while it was updated; try again."))
 
 
 def delete(caller: Caller, place_id: str) -> dict[str, Any]:

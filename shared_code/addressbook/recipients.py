@@ -3,13 +3,13 @@ dropdown, contact ids, bare numbers) into contacts of the caller's account."""
 
 from __future__ import annotations
 
+from ..accounts.models import Account
 from ..common.clock import utcnow
 from ..common.errors import NotFound
 from ..common.ids import new_id
-from ..accounts.models import Account
-from .models import Contact
-from ..common.storage.rows import StorageConflict
+from ..common.storage.rows import retry_on_conflict
 from ..common.text.phones import to_e164
+from .models import Contact
 from .storage import address_book_repo
 
 _ID_LEN = 26
@@ -36,7 +36,8 @@ def get_or_create_contact(account: Account, phone: str, *, field: str, name: str
     """The contact with this phone, created if new. Returns (contact, created)."""
     book = address_book_repo()
     e164 = to_e164(phone, region=account.Region, field=field)
-    for _ in range(3):
+
+    def attempt() -> tuple[Contact, bool]:  # a conflict: created concurrently, read it back
         contact_id = book.contact_id_for_phone(account.AccountId, e164)
         existing = book.get_contact(account.AccountId, contact_id) if contact_id else None
         if existing:
@@ -44,12 +45,10 @@ def get_or_create_contact(account: Account, phone: str, *, field: str, name: str
         now = utcnow()
         contact = Contact(ContactId=new_id(), Phone=e164, Name=name or "", LastName=last_name or "",
                           CreatedAt=now, UpdatedAt=now)
-        try:
-            book.transact(book.insert_contact_ops(account.AccountId, contact))
-        except StorageConflict:
-            continue  # created concurrently: read it back
+        book.transact(book.insert_contact_ops(account.AccountId, contact))
         return book.get_contact(account.AccountId, contact.ContactId) or contact, True
-    raise RuntimeError("phone index kept changing")
+
+    return retry_on_conflict(attempt, tries=3, gave_up=RuntimeError("phone index kept changing"))
 
 
 def resolve_contacts(account: Account, refs: list[str], *, field: str, create_missing: bool) -> list[Contact]:

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .models import Contact, Group, Member, Place
-from ..common.storage.rows import Op, create_op, delete_op, etag_of, get_row, replace_op, transact
-from ..common.storage.names import ADDRESS_BOOK
 from ..common.context import repos
+from ..common.storage.names import ADDRESS_BOOK
+from ..common.storage.rows import Op, create_op, delete_op, etag_of, get_row, replace_op, transact
 from ..common.storage.tables import TableStore, query_prefix
+from .models import Contact, Group, Member, Place
 
 _SCAN_ABOVE = 14 * 20  # more ids than 20 OR-filter queries hold: scan the contacts instead
 

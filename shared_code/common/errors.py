@@ -41,6 +41,12 @@ class Conflict(ApiError):
     status, code = 409, "Conflict"
 
 
+class ConcurrentUpdate(Conflict):
+    """A row kept changing under every retry of a read-decide-write (see ``retry_on_conflict``)."""
+
+    code = "ConcurrentUpdate"
+
+
 class PayloadTooLarge(ApiError):
     status, code = 413, "PayloadTooLarge"
 

@@ -11,16 +11,14 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from ..accounts.models import Account, Caller
 from ..common.clock import iso, utcnow
-from ..common.errors import Conflict
-from ..accounts.models import Account
-from .models import HELP, OPT_IN, OPT_OUT, InboundMessage, OptOut, OptOutBody, OptOutEvent, OptOutQuery
-from .storage import new_row_id
-from ..common.storage.rows import StorageConflict
-from ..common.text.phones import mask, to_e164
-from ..accounts.models import Caller
-from .storage import optouts_repo
+from ..common.errors import ConcurrentUpdate
 from ..common.paging import Page, paginate
+from ..common.storage.rows import retry_on_conflict
+from ..common.text.phones import mask, to_e164
+from .models import HELP, OPT_IN, OPT_OUT, InboundMessage, OptOut, OptOutBody, OptOutEvent, OptOutQuery
+from .storage import new_row_id, optouts_repo
 
 log = logging.getLogger("powertextor.optouts")
 DEFAULT_PAGE = 100
@@ -31,7 +29,8 @@ def _set_state(acct: str, phone: str, opted_out: bool, *, keyword: str, source: 
     """Record the state, ETag-guarded; a change older than the stored one (texts processed out
     of order, or a queue retry) does not overwrite it."""
     repo = optouts_repo()
-    for _ in range(8):
+
+    def attempt() -> OptOut:
         current = repo.get(acct, phone)
         if current is not None and current.ChangedAt > at:
             return current
@@ -39,12 +38,11 @@ def _set_state(acct: str, phone: str, opted_out: bool, *, keyword: str, source: 
                        MessageId=message_id, ChangedBy=changed_by, ChangedAt=at)
         if current is not None:
             state.with_etag(current.etag)
-        try:
-            repo.put(state)
-            return state
-        except StorageConflict:
-            continue
-    raise Conflict("The opt-out kept changing while it was being updated; try again.", code="ConcurrentUpdate")
+        repo.put(state)
+        return state
+
+    return retry_on_conflict(attempt, gave_up=ConcurrentUpdate(
+        "The opt-out kept changing while it was being updated; try again."))
 
 
 def apply_keyword(account: Account, m: InboundMessage) -> OptOutEvent | None:

@@ -11,20 +11,19 @@ import time
 from datetime import datetime
 from typing import Any
 
-from ..common.clock import iso, utcnow
-from ..common.config import get_settings
 from ..accounts.models import Account
-from ..triggers.models import MMS, SMS, Subscription
-from .models import InboundMessage, OptOutEvent
-from .storage import new_row_id
-from ..common.storage.names import INBOUND_QUEUE
-from ..common.text.phones import mask
-from ..common.context import repos
 from ..accounts.storage import accounts_repo
 from ..addressbook.storage import address_book_repo
-from .storage import inbound_repo
-from .keywords import classify
+from ..common.clock import iso, utcnow
+from ..common.config import get_settings
+from ..common.context import repos
+from ..common.storage.names import INBOUND_QUEUE
+from ..common.text.phones import mask
 from ..common.text.words import first_word
+from ..triggers.models import MMS, SMS, Subscription
+from .keywords import classify
+from .models import InboundMessage, OptOutEvent
+from .storage import inbound_repo, new_row_id
 
 log = logging.getLogger("powertextor.inbound")
 LOCATION_FIELDS = ("FromCity", "FromState", "FromZip", "FromCountry", "ToCity", "ToState", "ToZip", "ToCountry")

@@ -14,17 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..accounts.models import Caller
 from ..common.errors import NotFound, ValidationFailed
+from ..common.ids import desc_floor, desc_id_ms
+from ..common.paging import Page, decode_token, encode_token, paginate
+from ..common.text.phones import to_e164
+from ..common.text.words import first_word
 from ..triggers.models import MMS, SMS
 from .models import InboundMessage, PollQuery, ReceivedQuery
-from ..common.ids import desc_floor, desc_id_ms
-from .storage import now_ms
-from ..common.text.phones import to_e164
-from ..accounts.models import Caller
-from .storage import inbound_repo
 from .receive import kind_of, message_data
-from ..common.text.words import first_word
-from ..common.paging import Page, decode_token, encode_token, paginate
+from .storage import inbound_repo, now_ms
 
 SETTLE_MS = 5_000       # texts younger than this wait for the next poll
 POLL_LIMIT = 100        # texts per poll at most; the rest come with the next one

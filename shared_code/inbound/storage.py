@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..common.clock import utcnow
+from ..common.context import repos
 from ..common.ids import new_desc_id
-from .models import InboundMessage, OptOut, OptOutEvent
 from ..common.storage.names import INBOUND, OPT_OUT_LOG, OPT_OUTS
 from ..common.storage.rows import StorageConflict, create_op, from_row, get_row, replace_op, to_row, transact
-from ..common.context import repos
 from ..common.storage.tables import TableStore, query_prefix
+from .models import InboundMessage, OptOut, OptOutEvent
 
 MSG, SID = "m_", "sid_"
 

@@ -16,20 +16,39 @@ from ..accounts.models import Caller
 from ..addressbook.models import Contact
 from ..common.clock import iso, utcnow
 from ..common.context import repos
-from ..common.errors import Conflict, NotFound, Unprocessable, ValidationFailed
+from ..common.errors import ConcurrentUpdate, Conflict, NotFound, Unprocessable, ValidationFailed
 from ..common.ids import new_desc_id
 from ..common.paging import Page, decode_token, encode_token
 from ..common.storage.names import DISPATCH_QUEUE
 from ..common.storage.queues import MAX_DELAY_SECONDS
-from ..common.storage.rows import StorageConflict
+from ..common.storage.rows import StorageConflict, retry_on_conflict
 from .catalog import SendOperation
 from .compose import REVIEW_LINK, Audience, Content, build_content, event_day, resolve_audience, send_times
 from .media import Attachment
-from .models import (ACCEPTED, CANCELLED, CANCELLED_R, DELIVERED, FAILED, NOT_DISPATCHED, PENDING, QUEUED, SCHEDULED,
-                     SENDING, SENDING_R, SENT, SKIPPED, UNDELIVERED, Campaign, CampaignQuery, RescheduleBody, SendBody)
+from .models import (
+    ACCEPTED,
+    CANCELLED,
+    CANCELLED_R,
+    DELIVERED,
+    FAILED,
+    NOT_DISPATCHED,
+    PENDING,
+    QUEUED,
+    SCHEDULED,
+    SENDING,
+    SENDING_R,
+    SENT,
+    SKIPPED,
+    UNDELIVERED,
+    Campaign,
+    CampaignQuery,
+    RescheduleBody,
+    SendBody,
+)
 from .storage import campaigns_repo
 
 NOW_SLACK = timedelta(seconds=1)
+KEPT_CHANGING = "The campaign kept changing; try again."
 
 
 # ---------------------------------------------------------------- create
@@ -292,21 +311,22 @@ def list_recipients(caller: Caller, campaign_id: str, query: CampaignQuery) -> P
 def cancel(caller: Caller, campaign_id: str) -> Campaign:
     """Nothing is sent after a cancel — also when a queued dispatch or send message fires."""
     store = campaigns_repo()
-    for _ in range(8):
+
+    def attempt() -> tuple[Campaign, bool]:
         c = require(caller, campaign_id)
         if c.Status == CANCELLED:
-            return c
+            return c, False
         if c.Status == SENT:
             raise Conflict("This campaign was already sent; there is nothing left to cancel.",
                            code="CampaignAlreadySent")
         c.Status, c.CancelledAt = CANCELLED, utcnow()
-        try:
-            store.replace(c)
-        except StorageConflict:
-            continue
+        store.replace(c)
+        return c, True
+
+    c, cancelled = retry_on_conflict(attempt, gave_up=ConcurrentUpdate(KEPT_CHANGING))
+    if cancelled:
         store.unschedule(c)
-        return c
-    raise Conflict("The campaign kept changing; try again.", code="ConcurrentUpdate")
+    return c
 
 
 def reschedule(caller: Caller, campaign_id: str, body: RescheduleBody) -> Campaign:
@@ -318,7 +338,8 @@ def reschedule(caller: Caller, campaign_id: str, body: RescheduleBody) -> Campai
     if when is None:
         raise ValidationFailed("Give ScheduledAt, or ScheduledDate and ScheduledTime.", field="ScheduledAt")
     store = campaigns_repo()
-    for _ in range(8):
+
+    def attempt() -> tuple[Campaign, Campaign]:
         c = require(caller, campaign_id)
         if c.Status not in NOT_DISPATCHED:
             raise Conflict(f"Only a scheduled campaign can be rescheduled; this one is {c.Status}.",
@@ -327,14 +348,13 @@ def reschedule(caller: Caller, campaign_id: str, body: RescheduleBody) -> Campai
         c.SendDate, c.Version = when, c.Version + 1
         c.Status = QUEUED if when <= now + NOW_SLACK else SCHEDULED
         c.with_etag(old.etag)
-        try:
-            store.replace(c)
-        except StorageConflict:
-            continue
-        store.unschedule(old)
-        enqueue_dispatch(c, now)
-        return c
-    raise Conflict("The campaign kept changing; try again.", code="ConcurrentUpdate")
+        store.replace(c)
+        return c, old
+
+    c, old = retry_on_conflict(attempt, gave_up=ConcurrentUpdate(KEPT_CHANGING))
+    store.unschedule(old)
+    enqueue_dispatch(c, now)
+    return c
 
 
 

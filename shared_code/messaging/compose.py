@@ -142,8 +142,8 @@ def resolve_audience(caller: Caller, op: SendOperation, body: SendBody) -> Audie
 
 
 def build_content(caller: Caller, op: SendOperation, body: SendBody) -> Content:
-    from ..common.text.segments import check_body
     from ..addressbook.places import find_place
+    from ..common.text.segments import check_body
 
     text = _required(op, body, op.body_field)
     place_id = ""

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from ..common.clock import utcnow
-from .models import CANCELLED_R, DELIVERED, FAILED, QUEUED_R, RANK, SENT_R, UNDELIVERED
-from ..common.storage.rows import StorageConflict
+from ..common.storage.rows import retry_on_conflict
+from .models import CANCELLED_R, DELIVERED, FAILED, QUEUED_R, RANK, SENT_R, UNDELIVERED, Recipient
 from .storage import campaigns_repo
 
 TWILIO_STATUS = {"accepted": QUEUED_R, "queued": QUEUED_R, "scheduled": QUEUED_R, "sending": QUEUED_R,
@@ -21,7 +21,8 @@ def record_status(account_id: str, campaign_id: str, phone: str, sid: str, provi
     campaign = store.get(account_id, campaign_id)  # scopes the receipt to its account
     if status is None or campaign is None:
         return "unknown"
-    for _ in range(8):
+
+    def attempt() -> Recipient | str:
         r = store.get_recipient(campaign_id, phone)
         if r is None:
             return "unknown"
@@ -33,12 +34,13 @@ def record_status(account_id: str, campaign_id: str, phone: str, sid: str, provi
         r.ProviderSid = r.ProviderSid or sid
         if error_code:
             r.ErrorCode = error_code
-        try:
-            store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r)])
-        except StorageConflict:
-            continue
-        from ..triggers.status_events import recipients_final
+        store.replace_recipients(campaign_id, [r])
+        return r
 
-        recipients_final(account_id, campaign_id, [r])  # the delivery-status trigger, if final
-        return "updated"
-    return "ignored"
+    outcome = retry_on_conflict(attempt, gave_up=lambda: "ignored")
+    if isinstance(outcome, str):
+        return outcome
+    from ..triggers.status_events import recipients_final
+
+    recipients_final(account_id, campaign_id, [outcome])  # the delivery-status trigger, if final
+    return "updated"

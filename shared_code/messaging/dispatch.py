@@ -12,15 +12,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from itertools import batched
 
-from ..common.clock import utcnow
-from .models import CANCELLED, NOT_DISPATCHED, PENDING, SENDING, SKIPPED, Campaign, Recipient
-from ..common.storage.names import SEND_QUEUE
-from .storage import CONTACT_IDS, NUMBERS
-from ..common.storage.rows import StorageConflict
-from ..common.context import repos
 from ..addressbook.storage import address_book_repo
-from .storage import campaigns_repo
+from ..common.clock import utcnow
+from ..common.context import repos
+from ..common.storage.names import SEND_QUEUE
+from ..common.storage.rows import StorageConflict
 from ..inbound.storage import optouts_repo
+from .models import CANCELLED, NOT_DISPATCHED, PENDING, SENDING, SKIPPED, Campaign, Recipient
+from .storage import CONTACT_IDS, NUMBERS, campaigns_repo
 
 log = logging.getLogger("powertextor.dispatch")
 CHUNK = 100  # one table transaction, one send message

@@ -15,8 +15,8 @@ from email.policy import HTTP
 
 from ..common.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from ..common.ids import new_id
-from .models import SendBody
 from ..web.request import ApiRequest
+from .models import SendBody
 
 MAX_MEDIA_BYTES = 5 * 1024 * 1024
 ALLOWED = {"image/jpeg", "image/jpg", "image/png", "image/gif", "image/bmp", "image/webp", "application/pdf",

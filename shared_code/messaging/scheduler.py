@@ -7,9 +7,9 @@ import logging
 from datetime import timedelta
 
 from ..common.clock import utcnow
+from ..common.context import repos
 from ..common.storage.names import DISPATCH_QUEUE
 from ..common.storage.queues import MAX_DELAY_SECONDS
-from ..common.context import repos
 from .storage import campaigns_repo
 
 log = logging.getLogger("powertextor.scheduler")

@@ -22,18 +22,31 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from ..accounts.models import Account
+from ..accounts.storage import accounts_repo
 from ..common.clock import utcnow
 from ..common.config import get_settings
-from ..accounts.models import Account
-from .models import (CANCELLED, CANCELLED_R, DELIVERED, FAILED, PENDING, QUEUED_R, RANK, SENDING_R, SENT_R, SKIPPED,
-                     Campaign, Recipient)
+from ..common.context import repos
 from ..common.storage.names import SEND_QUEUE
 from ..common.storage.rows import StorageConflict
 from ..common.text.phones import mask
-from ..common.context import repos
-from ..accounts.storage import accounts_repo
-from .storage import campaigns_repo
+from ..common.urls import public_url
 from ..inbound.storage import optouts_repo
+from .models import (
+    CANCELLED,
+    CANCELLED_R,
+    DELIVERED,
+    FAILED,
+    PENDING,
+    QUEUED_R,
+    RANK,
+    SENDING_R,
+    SENT_R,
+    SKIPPED,
+    Campaign,
+    Recipient,
+)
+from .storage import campaigns_repo
 
 log = logging.getLogger("powertextor.send")
 FIND_SLACK = timedelta(seconds=5)   # our instances' clocks vs each other, for the look-back
@@ -90,10 +103,7 @@ def backoff_seconds(attempt: int) -> float:
 
 
 def status_callback(c: Campaign, phone: str) -> str | None:
-    base = get_settings().public_base_url
-    if not base:
-        return None
-    return f"{base.rstrip('/')}/api/twilio/status?{urlencode({'a': c.AccountId, 'c': c.CampaignId, 'r': phone})}"
+    return public_url(f"/api/twilio/status?{urlencode({'a': c.AccountId, 'c': c.CampaignId, 'r': phone})}")
 
 
 def _message(c: Campaign, account: Account, r: Recipient):  # noqa: ANN202
@@ -172,7 +182,7 @@ def _drop_opted_out(c: Campaign, rows: list[Recipient]) -> tuple[list[Recipient]
         r.Status, r.ErrorCode, r.UpdatedAt, r.NextAttemptAt = SKIPPED, "OptedOut", now, None
         r.ErrorMessage = "The number opted out (STOP) before it was texted."
         try:
-            store.write_recipients(c.CampaignId, [store.replace_recipient_op(c.CampaignId, r)])
+            store.replace_recipients(c.CampaignId, [r])
             skipped += 1
         except StorageConflict:
             continue
@@ -208,13 +218,13 @@ def _claim(campaign_id: str, rows: list[Recipient], now: datetime) -> list[tuple
         return []
     owned: list[tuple[Recipient, datetime | None]] = []
     try:
-        metas = store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r) for r, _ in prepared])
+        metas = store.replace_recipients(campaign_id, [r for r, _ in prepared])
         for (r, since), meta in zip(prepared, metas):
             owned.append((r.with_etag(meta.get("etag")), since))  # type: ignore[arg-type]
     except StorageConflict:
         for r, since in prepared:
             try:
-                meta = store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r)])[0]
+                meta = store.replace_recipients(campaign_id, [r])[0]
                 owned.append((r.with_etag(meta.get("etag")), since))  # type: ignore[arg-type]
             except StorageConflict:
                 continue
@@ -276,7 +286,7 @@ def _renew_if_late(campaign_id: str, r: Recipient) -> bool:
     store = campaigns_repo()
     r.SendingAt = r.UpdatedAt = now
     try:
-        meta = store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r)])[0]
+        meta = store.replace_recipients(campaign_id, [r])[0]
     except StorageConflict:
         log.info("send to %s: taken over by another worker before our call; leaving it", mask(r.Phone))
         return False
@@ -321,7 +331,7 @@ def _finish(campaign_id: str, results: list[tuple[Recipient, str, str, str, str]
     if not rows:
         return
     try:
-        store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r) for r in rows])
+        store.replace_recipients(campaign_id, rows)
     except StorageConflict:
         for r in rows:
             _write_monotonic(campaign_id, r)
@@ -331,7 +341,7 @@ def _write_monotonic(campaign_id: str, r: Recipient) -> None:
     store = campaigns_repo()
     for _ in range(5):
         try:
-            store.write_recipients(campaign_id, [store.replace_recipient_op(campaign_id, r)])
+            store.replace_recipients(campaign_id, [r])
             return
         except StorageConflict:
             current = store.get_recipient(campaign_id, r.Phone)

@@ -6,12 +6,21 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from .models import Campaign, Recipient
-from ..common.storage.names import AUDIENCES, CAMPAIGNS, IDEMPOTENCY, RECIPIENTS, SCHEDULE
-from ..common.storage.rows import (Op, StorageConflict, create_op, delete_op, from_row, get_row, replace_op, to_row,
-                                   transact)
 from ..common.context import repos
+from ..common.storage.names import AUDIENCES, CAMPAIGNS, IDEMPOTENCY, RECIPIENTS, SCHEDULE
+from ..common.storage.rows import (
+    Op,
+    StorageConflict,
+    create_op,
+    delete_op,
+    from_row,
+    get_row,
+    replace_op,
+    to_row,
+    transact,
+)
 from ..common.storage.tables import TableStore, query_prefix
+from .models import Campaign, Recipient
 
 DUE = "due"
 NUMBERS, CONTACT_IDS = "n", "c"   # audience row kinds
@@ -147,12 +156,10 @@ class CampaignRepository:
         row = get_row(self._t(RECIPIENTS), campaign_id, phone)
         return from_row(Recipient, row) if row else None
 
-    def replace_recipient_op(self, campaign_id: str, r: Recipient) -> Op:
-        return replace_op(to_row(r, campaign_id, r.Phone), r.etag)
-
-    def write_recipients(self, campaign_id: str, ops: Sequence[Op]) -> list[dict[str, Any]]:
-        """Returns the new ETag of each written row, in order (``[{"etag": ...}, ...]``)."""
-        return transact(self._t(RECIPIENTS), ops)
+    def replace_recipients(self, campaign_id: str, rows: Sequence[Recipient]) -> list[dict[str, Any]]:
+        """Write the recipients in one transaction, each guarded by its ETag (StorageConflict
+        when any changed); returns each row's new ETag, in order (``[{"etag": ...}, ...]``)."""
+        return transact(self._t(RECIPIENTS), [replace_op(to_row(r, campaign_id, r.Phone), r.etag) for r in rows])
 
     def list_recipients(self, campaign_id: str, after: str | None = None,
                         select: list[str] | None = None) -> Iterator[Any]:

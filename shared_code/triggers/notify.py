@@ -28,11 +28,11 @@ from typing import Any
 
 from ..common.clock import iso, utcnow
 from ..common.config import get_settings
-from ..common.ids import new_id
-from .models import D_DEAD, D_DELIVERED, D_FINAL, D_GONE, D_RETRY, D_SENDING, Delivery, Subscription
-from ..common.storage.names import NOTIFY_QUEUE
-from ..common.storage.rows import StorageConflict
 from ..common.context import repos
+from ..common.ids import new_id
+from ..common.storage.names import NOTIFY_QUEUE
+from ..common.storage.rows import StorageConflict, retry_on_conflict
+from .models import D_DEAD, D_DELIVERED, D_FINAL, D_GONE, D_RETRY, D_SENDING, Delivery, Subscription
 from .storage import deliveries_repo, subscriptions_repo
 
 log = logging.getLogger("powertextor.notify")
@@ -194,17 +194,16 @@ def _finish(acct: str, record: Delivery, state: str, status: int, error: str) ->
 
 def _dead_letter(acct: str, sub: Subscription, error: str, now: datetime) -> None:
     repo = subscriptions_repo()
-    for _ in range(5):
+
+    def attempt() -> None:
         current = repo.get(acct, sub.SubscriptionId)
         if current is None:
             return
         current.DeadLetterCount += 1
         current.LastError, current.LastErrorAt = error[:500], now
-        try:
-            repo.replace(current)
-            return
-        except StorageConflict:
-            continue
+        repo.replace(current)
+
+    retry_on_conflict(attempt, tries=5, gave_up=lambda: None)  # best effort: the count is informative
 
 
 def _requeue(msg: dict[str, Any], n: int, delay: float) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ..common.context import repos
 from ..common.storage.names import DELIVERIES, SUBSCRIPTIONS
 from ..common.storage.rows import StorageConflict, create_op, delete_op, from_row, get_row, replace_op, to_row, transact
-from ..common.context import repos
 from ..common.storage.tables import TableStore, query_prefix
 from .models import Delivery, Subscription
 

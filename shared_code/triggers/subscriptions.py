@@ -9,15 +9,15 @@ import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ..accounts.models import Caller
 from ..common.clock import iso, utcnow
 from ..common.errors import NotFound, ValidationFailed
 from ..common.ids import new_id
-from .models import D_DEAD, FINAL_STATUSES, KINDS, STATUS, StatusSubscribeBody, SubscribeBody, Subscription
 from ..common.text.phones import to_e164
-from .callbacks import check_url
-from ..accounts.models import Caller
-from .storage import deliveries_repo, subscriptions_repo
 from ..common.text.words import first_word
+from .callbacks import check_url
+from .models import D_DEAD, FINAL_STATUSES, KINDS, STATUS, StatusSubscribeBody, SubscribeBody, Subscription
+from .storage import deliveries_repo, subscriptions_repo
 
 if TYPE_CHECKING:
     from .storage import SubscriptionRepository

@@ -7,21 +7,13 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from ..config import Settings, get_settings
+from .connection import build_client
 from .names import MEDIA_CONTAINER
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobServiceClient
 
 SAS_LIFETIME = timedelta(days=6)  # a user delegation key lives at most 7 days
-
-
-def _connection(settings: Settings) -> str | None:
-    conn = settings.storage_connection
-    if conn and conn.strip().lower().startswith("usedevelopmentstorage=true"):
-        from .connection import DEVELOPMENT_STORAGE
-
-        return DEVELOPMENT_STORAGE
-    return conn
 
 
 class MediaStore:
@@ -34,14 +26,7 @@ class MediaStore:
         if self._service is None:
             from azure.storage.blob import BlobServiceClient
 
-            conn = _connection(self.settings)
-            if conn:
-                self._service = BlobServiceClient.from_connection_string(conn)
-            else:
-                from .tables import _credential
-
-                url = f"https://{self.settings.storage_account_name}.blob.core.windows.net"
-                self._service = BlobServiceClient(url, credential=_credential(self.settings))
+            self._service = build_client(BlobServiceClient, self.settings, "blob")
         if not self._ready:
             from azure.core.exceptions import ResourceExistsError
 

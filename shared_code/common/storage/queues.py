@@ -9,6 +9,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings, get_settings
+from .connection import build_client
 
 if TYPE_CHECKING:
     from azure.storage.queue import QueueClient
@@ -30,27 +31,13 @@ class QueueStore:
                 from azure.core.exceptions import ResourceExistsError
                 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-                s = self.settings
-                if s.storage_connection:
-                    conn = s.storage_connection
-                    if conn.strip().lower().startswith("usedevelopmentstorage=true"):
-                        from .connection import DEVELOPMENT_STORAGE
-
-                        conn = DEVELOPMENT_STORAGE
-                    client = QueueClient.from_connection_string(conn, name,
-                                                                message_encode_policy=TextBase64EncodePolicy())
-                elif s.storage_account_name:
-                    from .tables import _credential
-
-                    client = QueueClient(f"https://{s.storage_account_name}.queue.core.windows.net", name,
-                                         credential=_credential(s), message_encode_policy=TextBase64EncodePolicy())
-                else:
-                    raise RuntimeError("No storage configured for queues")
+                queue = build_client(QueueClient, self.settings, "queue", name,
+                                     message_encode_policy=TextBase64EncodePolicy())
                 try:
-                    client.create_queue()
+                    queue.create_queue()
                 except ResourceExistsError:
                     pass
-                self._clients[name] = client
+                self._clients[name] = queue
             return self._clients[name]
 
     def send(self, name: str, payload: dict[str, Any], delay_seconds: float = 0) -> None:

@@ -5,8 +5,8 @@ Services retry on ``RowChanged`` (someone else wrote first) and map ``RowExists`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from azure.data.tables import TableClient
@@ -21,6 +21,30 @@ class StorageConflict(Exception):
         super().__init__(kind)
         self.kind = kind  # "exists" | "changed" | "missing"
         self.index = index
+
+
+T = TypeVar("T")
+CONFLICT_RETRIES = 8  # read-decide-write rounds before a row that keeps changing is given up on
+
+
+def retry_on_conflict(attempt: Callable[[], T], *, tries: int = CONFLICT_RETRIES,
+                      gave_up: BaseException | Callable[[], T] | None = None,
+                      retry_if: Callable[[StorageConflict], bool] | None = None) -> T:
+    """Run ``attempt`` — read the row(s), decide, write them guarded by their ETags — again
+    while its write loses to a concurrent writer: every retry reads fresh state. After ``tries``
+    lost rounds ``gave_up`` is raised (an exception) or returned (a callable's result); without
+    it the last StorageConflict propagates. ``retry_if`` narrows which conflicts are retried
+    (the others propagate at once)."""
+    for n in range(tries):
+        try:
+            return attempt()
+        except StorageConflict as err:
+            if (retry_if is not None and not retry_if(err)) or (n == tries - 1 and gave_up is None):
+                raise
+    if isinstance(gave_up, BaseException):
+        raise gave_up
+    assert gave_up is not None
+    return gave_up()
 
 
 def _kind(status: int | None, code: str | None) -> str | None:

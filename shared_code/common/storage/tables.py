@@ -11,33 +11,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings, get_settings
+from .connection import build_client
 
 if TYPE_CHECKING:
     from azure.data.tables import TableClient, TableServiceClient
 
 Entity = dict[str, Any]
-
-
-def _credential(settings: Settings) -> Any:
-    from azure.identity import DefaultAzureCredential
-
-    return DefaultAzureCredential(managed_identity_client_id=settings.storage_client_id)
-
-
-def _service(settings: Settings) -> "TableServiceClient":
-    from azure.data.tables import TableServiceClient
-
-    if settings.storage_connection:
-        conn = settings.storage_connection
-        if conn.strip().lower().startswith("usedevelopmentstorage=true"):
-            from .connection import DEVELOPMENT_STORAGE
-
-            conn = DEVELOPMENT_STORAGE
-        return TableServiceClient.from_connection_string(conn)
-    if settings.storage_account_name:
-        endpoint = f"https://{settings.storage_account_name}.table.core.windows.net"
-        return TableServiceClient(endpoint=endpoint, credential=_credential(settings))
-    raise RuntimeError("No storage configured: set AzureWebJobsStorage or AzureWebJobsStorage__accountName")
 
 
 class TableStore:
@@ -57,7 +36,9 @@ class TableStore:
         with self._lock:
             if full not in self._clients:
                 if self._service is None:
-                    self._service = _service(self.settings)
+                    from azure.data.tables import TableServiceClient
+
+                    self._service = build_client(TableServiceClient, self.settings, "table")
                 self._service.create_table_if_not_exists(full)
                 self._clients[full] = self._service.get_table_client(full)
             return self._clients[full]
