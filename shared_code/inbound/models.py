@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import Field
 
 from ..common.models import EntityModel, RequestModel
+from ..common.queue_messages import QueueMessage
+from ..common.storage.names import INBOUND_QUEUE
 
 # keyword actions
 OPT_OUT, OPT_IN, HELP = "optout", "optin", "help"
@@ -103,3 +106,15 @@ class OptOutCheckQuery(RequestModel):
 class OptOutQuery(RequestModel):
     top: int | None = Field(default=None, ge=1, le=500)
     skiptoken: str | None = Field(default=None, max_length=200)
+
+
+# ---------------------------------------------------------------- queue message
+
+class InboundQueueMessage(QueueMessage):
+    """A received text whose Twilio signature was checked: account ``a``, every form field
+    Twilio sent (``p``, unknown ones too), and when the webhook took it (``r``, ISO 8601)."""
+
+    QUEUE: ClassVar[str] = INBOUND_QUEUE
+    account_id: str = Field(alias="a", min_length=1)
+    params: dict[str, str] = Field(alias="p")
+    received_at: str = Field(default="", alias="r")

@@ -17,12 +17,12 @@ from ..addressbook.storage import address_book_repo
 from ..common.clock import iso, utcnow
 from ..common.config import get_settings
 from ..common.context import repos
-from ..common.storage.names import INBOUND_QUEUE
+from ..common.queue_messages import consume
 from ..common.text.phones import mask
 from ..common.text.words import first_word
 from ..triggers.models import MMS, SMS, Subscription
 from .keywords import classify
-from .models import InboundMessage, OptOutEvent
+from .models import InboundMessage, InboundQueueMessage, OptOutEvent
 from .storage import inbound_repo, new_row_id
 
 log = logging.getLogger("powertextor.inbound")
@@ -64,24 +64,15 @@ def accept(params: dict[str, str]) -> str:
     if account_id is None:
         log.warning("text %s to unknown number %s dropped", params.get("MessageSid", "?"), mask(to))
         return "unknown-number"
-    repos().queues.send(INBOUND_QUEUE, {"a": account_id, "p": params, "r": iso(utcnow())})
+    repos().queues.put(InboundQueueMessage(account_id=account_id, params=params, received_at=iso(utcnow())))
     return "queued"
 
 
 # ---------------------------------------------------------------- queue side
 
 def on_inbound(raw: bytes | str) -> None:
-    try:
-        msg = json.loads(raw)
-    except (ValueError, TypeError):
-        msg = None
-    if not isinstance(msg, dict) or not isinstance(msg.get("p"), dict) or not msg.get("a"):
-        log.error("dropping malformed inbound message (%d bytes)", len(raw or b""))
-        return
-    params = {str(k): str(v) for k, v in msg["p"].items()}
-    received = _time(msg.get("r"))
-    outcome = process(str(msg["a"]), params, received)
-    log.info("inbound %s: %s", params.get("MessageSid", "?"), outcome)
+    consume(raw, InboundQueueMessage, lambda m: f"{m.params.get('MessageSid', '?')} "
+                                                f"{process(m.account_id, m.params, _time(m.received_at))}")
 
 
 def _time(text: Any) -> datetime:

@@ -19,7 +19,6 @@ from ..common.context import repos
 from ..common.errors import ConcurrentUpdate, Conflict, NotFound, Unprocessable, ValidationFailed
 from ..common.ids import new_desc_id
 from ..common.paging import Page, decode_token, encode_token
-from ..common.storage.names import DISPATCH_QUEUE
 from ..common.storage.queues import MAX_DELAY_SECONDS
 from ..common.storage.rows import StorageConflict, retry_on_conflict
 from .catalog import SendOperation
@@ -42,6 +41,7 @@ from .models import (
     UNDELIVERED,
     Campaign,
     CampaignQuery,
+    DispatchMessage,
     RescheduleBody,
     SendBody,
 )
@@ -183,7 +183,7 @@ def enqueue_dispatch(c: Campaign, now: datetime) -> None:
     within = delay <= MAX_DELAY_SECONDS - 3600
     store.schedule(c, enqueued=within)
     if within:
-        repos().queues.send(DISPATCH_QUEUE, {"a": c.AccountId, "c": c.CampaignId, "v": c.Version}, delay)
+        repos().queues.put(DispatchMessage(account_id=c.AccountId, campaign_id=c.CampaignId, version=c.Version), delay)
 
 
 # ---------------------------------------------------------------- read

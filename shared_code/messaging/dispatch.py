@@ -15,14 +15,23 @@ from itertools import batched
 from ..addressbook.storage import address_book_repo
 from ..common.clock import utcnow
 from ..common.context import repos
-from ..common.storage.names import SEND_QUEUE
 from ..common.storage.rows import StorageConflict
 from ..inbound.storage import optouts_repo
-from .models import CANCELLED, NOT_DISPATCHED, PENDING, SENDING, SKIPPED, Campaign, Recipient
+from .models import (
+    CANCELLED,
+    MAX_SEND_BATCH,
+    NOT_DISPATCHED,
+    PENDING,
+    SENDING,
+    SKIPPED,
+    Campaign,
+    Recipient,
+    SendMessage,
+)
 from .storage import CONTACT_IDS, NUMBERS, campaigns_repo
 
 log = logging.getLogger("powertextor.dispatch")
-CHUNK = 100  # one table transaction, one send message
+CHUNK = MAX_SEND_BATCH  # one table transaction, one send message
 CONTACT_BATCH = 5_000  # contact ids looked up together
 
 
@@ -138,5 +147,5 @@ def _flush(c: Campaign, chunk: list[Recipient]) -> int:
     # the ones already past pending, so a re-run loses no one and texts no one twice.
     phones = [r.Phone for r in chunk if r.Status == PENDING]
     if phones:
-        repos().queues.send(SEND_QUEUE, {"a": c.AccountId, "c": c.CampaignId, "p": phones})
+        repos().queues.put(SendMessage(account_id=c.AccountId, campaign_id=c.CampaignId, phones=phones))
     return len(chunk)

@@ -1,14 +1,17 @@
-"""Campaigns (one per send action), their recipients, and the send actions' request body."""
+"""Campaigns (one per send action), their recipients, the send actions' request body and the
+pipeline's queue messages."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from ..common.models import EntityModel, RequestModel
+from ..common.queue_messages import QueueMessage
+from ..common.storage.names import DISPATCH_QUEUE, SEND_QUEUE
 
 # Campaign statuses
 SCHEDULED, QUEUED, SENDING, SENT, CANCELLED = "Scheduled", "Queued", "Sending", "Sent", "Cancelled"
@@ -177,3 +180,31 @@ class CampaignQuery(RequestModel):
     status: str | None = None
     top: int | None = Field(default=None, ge=1, le=500)
     skiptoken: str | None = Field(default=None, max_length=200)
+
+
+# ---------------------------------------------------------------- queue messages
+
+MAX_SEND_BATCH = 100  # recipients per send message: one table transaction (dispatch writes them so)
+
+
+class DispatchMessage(QueueMessage):
+    """Expand campaign ``c`` of account ``a`` into recipients, if it is still at version ``v``."""
+
+    QUEUE: ClassVar[str] = DISPATCH_QUEUE
+    account_id: str = Field(alias="a", min_length=1)
+    campaign_id: str = Field(alias="c", min_length=1)
+    version: int = Field(alias="v")
+
+
+class SendMessage(QueueMessage):
+    """Text these recipients (phone numbers, the Recipients' RowKeys) of campaign ``c``."""
+
+    QUEUE: ClassVar[str] = SEND_QUEUE
+    account_id: str = Field(alias="a", min_length=1)
+    campaign_id: str = Field(alias="c", min_length=1)
+    phones: list[str] = Field(alias="p")
+
+    @field_validator("phones")
+    @classmethod
+    def _one_batch(cls, phones: list[str]) -> list[str]:
+        return phones[:MAX_SEND_BATCH]

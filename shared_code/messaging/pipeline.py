@@ -1,42 +1,23 @@
-"""Queue message entry points: parse, then call the service. A message that is not ours
-(bad JSON, missing fields) is logged and dropped — retrying it could never succeed."""
+"""The sending pipeline's queue and timer entry points: each message goes through the one
+consumer (parse, validate, drop-with-a-log) and then to its service."""
 
 from __future__ import annotations
 
-import json
-import logging
-from typing import Any
-
-log = logging.getLogger("powertextor.pipeline")
-
-
-def _parse(raw: bytes | str, *fields: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(raw)
-    except (ValueError, TypeError):
-        data = None
-    if not isinstance(data, dict) or any(f not in data for f in fields):
-        log.error("dropping malformed queue message (%d bytes)", len(raw or b""))
-        return None
-    return data
+from ..common.queue_messages import consume
+from .models import DispatchMessage, SendMessage
 
 
 def on_dispatch(raw: bytes | str) -> None:
     from .dispatch import dispatch
 
-    msg = _parse(raw, "a", "c", "v")
-    if msg:
-        outcome = dispatch(str(msg["a"]), str(msg["c"]), int(msg["v"]))
-        log.info("dispatch %s: %s", msg["c"], outcome)
+    consume(raw, DispatchMessage,
+            lambda m: f"{m.campaign_id} {dispatch(m.account_id, m.campaign_id, m.version)}")
 
 
 def on_send(raw: bytes | str) -> None:
     from .sending import send_batch
 
-    msg = _parse(raw, "a", "c", "p")
-    if msg and isinstance(msg["p"], list):
-        counts = send_batch(str(msg["a"]), str(msg["c"]), [str(p) for p in msg["p"]][:100])
-        log.info("send %s: %s", msg["c"], counts)
+    consume(raw, SendMessage, lambda m: f"{m.campaign_id} {send_batch(m.account_id, m.campaign_id, m.phones)}")
 
 
 def on_timer() -> None:

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from ..common.clock import utcnow
 from ..common.context import repos
-from ..common.storage.names import DISPATCH_QUEUE
 from ..common.storage.queues import MAX_DELAY_SECONDS
+from .models import DispatchMessage
 from .storage import campaigns_repo
 
 log = logging.getLogger("powertextor.scheduler")
@@ -25,13 +25,13 @@ def tick() -> dict[str, int]:
     for row in store.due(before=horizon):
         send_at = row["SendAt"]
         last = row.get("LastQueuedAt")
-        message = {"a": row["AccountId"], "c": row["CampaignId"], "v": row["Version"]}
+        message = DispatchMessage(account_id=row["AccountId"], campaign_id=row["CampaignId"], version=row["Version"])
         if not row.get("Enqueued"):
-            repos().queues.send(DISPATCH_QUEUE, message, (send_at - now).total_seconds())
+            repos().queues.put(message, (send_at - now).total_seconds())
             store.mark_schedule(row, Enqueued=True, LastQueuedAt=now)
             counts["queued"] += 1
         elif send_at < now - LOST_AFTER and (last is None or now - last > REQUEUE_EVERY):
-            repos().queues.send(DISPATCH_QUEUE, message)
+            repos().queues.put(message)
             store.mark_schedule(row, LastQueuedAt=now)
             counts["requeued"] += 1
     if any(counts.values()):

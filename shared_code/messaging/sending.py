@@ -27,7 +27,6 @@ from ..accounts.storage import accounts_repo
 from ..common.clock import utcnow
 from ..common.config import get_settings
 from ..common.context import repos
-from ..common.storage.names import SEND_QUEUE
 from ..common.storage.rows import StorageConflict
 from ..common.text.phones import mask
 from ..common.urls import public_url
@@ -45,6 +44,7 @@ from .models import (
     SKIPPED,
     Campaign,
     Recipient,
+    SendMessage,
 )
 from .storage import campaigns_repo
 
@@ -363,5 +363,5 @@ def _requeue(c: Campaign, rows: list[Recipient], due: datetime | None = None) ->
     """Queue these recipients again, visible at ``due`` (default: when the earliest of them
     may be retried)."""
     due = due or min((r.NextAttemptAt for r in rows if r.NextAttemptAt), default=utcnow())
-    repos().queues.send(SEND_QUEUE, {"a": c.AccountId, "c": c.CampaignId, "p": [r.Phone for r in rows]},
-                        max(0.0, (due - utcnow()).total_seconds()))
+    repos().queues.put(SendMessage(account_id=c.AccountId, campaign_id=c.CampaignId, phones=[r.Phone for r in rows]),
+                       max(0.0, (due - utcnow()).total_seconds()))

@@ -30,9 +30,9 @@ from ..common.clock import iso, utcnow
 from ..common.config import get_settings
 from ..common.context import repos
 from ..common.ids import new_id
-from ..common.storage.names import NOTIFY_QUEUE
+from ..common.queue_messages import consume
 from ..common.storage.rows import StorageConflict, retry_on_conflict
-from .models import D_DEAD, D_DELIVERED, D_FINAL, D_GONE, D_RETRY, D_SENDING, Delivery, Subscription
+from .models import D_DEAD, D_DELIVERED, D_FINAL, D_GONE, D_RETRY, D_SENDING, Delivery, NotifyMessage, Subscription
 from .storage import deliveries_repo, subscriptions_repo
 
 log = logging.getLogger("powertextor.notify")
@@ -43,9 +43,9 @@ STALE_GRACE = 20.0  # seconds beyond the POST timeout after which a claimed atte
 
 def enqueue(account_id: str, sub: Subscription, event_key: str, event_type: str, payload: dict[str, Any],
             token: str | None = None) -> None:
-    repos().queues.send(NOTIFY_QUEUE, {"a": account_id, "s": sub.SubscriptionId, "k": event_key,
-                                       "t": token or new_id(), "n": 1, "f": iso(utcnow()), "e": event_type,
-                                       "p": payload})
+    repos().queues.put(NotifyMessage(account_id=account_id, subscription_id=sub.SubscriptionId, event_key=event_key,
+                                     token=token or new_id(), attempt=1, first_attempt_at=iso(utcnow()),
+                                     event_type=event_type, payload=payload))
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -71,18 +71,18 @@ def _parse_time(text: Any, default: datetime) -> datetime:
         return default
 
 
-def handle(msg: dict[str, Any]) -> str:
+def handle(msg: NotifyMessage) -> str:
     """Process one notify message; returns the outcome for the log line."""
-    acct, sub_id, key, token = str(msg["a"]), str(msg["s"]), str(msg["k"]), str(msg["t"])
-    n = int(msg.get("n") or 1)
-    payload = msg.get("p") or {}
+    acct, sub_id, key, token = msg.account_id, msg.subscription_id, msg.event_key, msg.token
+    n = msg.attempt
+    payload = msg.payload
     deliveries = deliveries_repo()
     stale_after = timedelta(seconds=get_settings().notify_timeout_seconds + STALE_GRACE)
     record: Delivery | None = None
     for _ in range(8):
         now = utcnow()
         if n == 1 and record is None:  # the common case: a first attempt nobody has claimed yet
-            first = _parse_time(msg.get("f"), now)
+            first = _parse_time(msg.first_attempt_at, now)
             fresh = Delivery(SubscriptionId=sub_id, EventKey=key, EventId=event_id(sub_id, key), Token=token,
                              Attempt=n, State=D_SENDING, SendingAt=now, FirstAttemptAt=first, UpdatedAt=now)
             try:
@@ -96,7 +96,7 @@ def handle(msg: dict[str, Any]) -> str:
             if n == 1:
                 continue
             current = Delivery(SubscriptionId=sub_id, EventKey=key, EventId=event_id(sub_id, key), Token=token,
-                               Attempt=n, State=D_RETRY, FirstAttemptAt=_parse_time(msg.get("f"), now),
+                               Attempt=n, State=D_RETRY, FirstAttemptAt=_parse_time(msg.first_attempt_at, now),
                                UpdatedAt=now)  # its record vanished: start one for this attempt
             try:
                 current.State, current.SendingAt = D_SENDING, now
@@ -133,7 +133,7 @@ def handle(msg: dict[str, Any]) -> str:
     return _attempt(acct, record, msg, payload)
 
 
-def _attempt(acct: str, record: Delivery, msg: dict[str, Any], payload: dict[str, Any]) -> str:
+def _attempt(acct: str, record: Delivery, msg: NotifyMessage, payload: dict[str, Any]) -> str:
     from .callbacks import post_json
     from .subscriptions import remove_gone
 
@@ -145,7 +145,7 @@ def _attempt(acct: str, record: Delivery, msg: dict[str, Any], payload: dict[str
     body_data = {**payload, "EventId": record.EventId}
     body = json.dumps(body_data, ensure_ascii=False, separators=(",", ":"), default=str).encode()
     headers = {SIGNATURE_HEADER: sign(sub.Secret, body), EVENT_HEADER: record.EventId,
-               "X-PowerTextor-Event-Type": str(msg.get("e") or ""), "X-PowerTextor-Attempt": str(record.Attempt),
+               "X-PowerTextor-Event-Type": msg.event_type, "X-PowerTextor-Attempt": str(record.Attempt),
                "User-Agent": "PowerTextor-Webhooks/1"}
     result = post_json(sub.CallbackUrl, body, headers, settings.notify_timeout_seconds)
     if 200 <= result.status < 300:
@@ -206,18 +206,9 @@ def _dead_letter(acct: str, sub: Subscription, error: str, now: datetime) -> Non
     retry_on_conflict(attempt, tries=5, gave_up=lambda: None)  # best effort: the count is informative
 
 
-def _requeue(msg: dict[str, Any], n: int, delay: float) -> None:
-    repos().queues.send(NOTIFY_QUEUE, {**msg, "n": n}, max(0.0, delay))
+def _requeue(msg: NotifyMessage, n: int, delay: float) -> None:
+    repos().queues.put(msg.model_copy(update={"attempt": n}), max(0.0, delay))
 
 
 def on_notify(raw: bytes | str) -> None:
-    """Queue entry point: a malformed message is logged and dropped (retrying cannot help)."""
-    try:
-        msg = json.loads(raw)
-    except (ValueError, TypeError):
-        msg = None
-    if not isinstance(msg, dict) or any(not msg.get(f) for f in ("a", "s", "k", "t")):
-        log.error("dropping malformed notify message (%d bytes)", len(raw or b""))
-        return
-    outcome = handle(msg)
-    log.info("notify %s -> %s: %s", msg["k"], msg["s"], outcome)
+    consume(raw, NotifyMessage, lambda m: f"{m.event_key} -> {m.subscription_id} {handle(m)}")

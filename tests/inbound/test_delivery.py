@@ -123,6 +123,7 @@ def test_ipv6_forms_of_loopback_and_metadata_are_refused_at_registration(api, ur
 @pytest.mark.parametrize("url", SSRF_IPV6)
 def test_ipv6_forms_of_loopback_and_metadata_are_refused_at_delivery(api, tenant, storage, twilio, url):
     from shared_code.triggers import notify
+    from shared_code.triggers.models import NotifyMessage
     from shared_code.triggers.storage import subscriptions_repo
     from tests.support.app_env import app_settings
 
@@ -133,13 +134,14 @@ def test_ipv6_forms_of_loopback_and_metadata_are_refused_at_delivery(api, tenant
     msg = {"a": tenant.account_id, "s": s.SubscriptionId, "k": "guard-v6", "t": "tok", "n": 1,
            "f": "2030-01-01T00:00:00.000Z", "e": "message.received", "p": {"Body": "x"}}
     with app_settings({"CALLBACK_ALLOW_LOCALHOST": "false"}):
-        assert notify.handle(msg) == "dead"
+        assert notify.handle(NotifyMessage.model_validate(msg)) == "dead"
     assert "public host" in data(api.get(f"subscriptions/{s.SubscriptionId}"))["LastError"]
 
 
 def test_delivery_time_guard_refuses_a_private_callback_stored_earlier(api, tenant, storage, twilio):
     """A registration whose URL became private (DNS changed) is refused when delivering too."""
     from shared_code.triggers import notify
+    from shared_code.triggers.models import NotifyMessage
     from shared_code.triggers.storage import subscriptions_repo
 
     sub, _ = subscribe(api, "http://127.0.0.1:9/never")
@@ -148,7 +150,7 @@ def test_delivery_time_guard_refuses_a_private_callback_stored_earlier(api, tena
     subscriptions_repo().replace(s)
     msg = {"a": tenant.account_id, "s": s.SubscriptionId, "k": "guard-test", "t": "tok", "n": 1,
            "f": "2030-01-01T00:00:00.000Z", "e": "message.received", "p": {"Body": "x"}}
-    assert notify.handle(msg) == "dead"
+    assert notify.handle(NotifyMessage.model_validate(msg)) == "dead"
     assert data(api.get(f"subscriptions/{s.SubscriptionId}"))["LastError"].startswith("WebHookUri")
 
 

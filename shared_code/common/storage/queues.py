@@ -14,6 +14,8 @@ from .connection import build_client
 if TYPE_CHECKING:
     from azure.storage.queue import QueueClient
 
+    from ..queue_messages import QueueMessage
+
 MAX_DELAY_SECONDS = 7 * 24 * 3600 - 60  # Azure allows up to 7 days of visibility delay
 
 
@@ -39,6 +41,10 @@ class QueueStore:
                     pass
                 self._clients[name] = queue
             return self._clients[name]
+
+    def put(self, message: QueueMessage, delay_seconds: float = 0) -> None:
+        """Queue a typed message on its queue, visible after ``delay_seconds`` (≤ 7 days)."""
+        self.send(message.QUEUE, message.wire(), delay_seconds)
 
     def send(self, name: str, payload: dict[str, Any], delay_seconds: float = 0) -> None:
         delay = math.ceil(max(0.0, min(delay_seconds, MAX_DELAY_SECONDS)))
