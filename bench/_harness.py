@@ -194,7 +194,7 @@ class Stack:
     def _start_azurite(self) -> None:
         """As tests/conftest.py does: a private Azurite, and this process's settings on it."""
         from devhost import azurite as az
-        from shared_code.services import context
+        from shared_code.common import context
 
         self.azurite = az.start(self.dir / "azurite")
         os.environ["AzureWebJobsStorage"] = self.azurite.connection_string
@@ -246,13 +246,13 @@ class Stack:
         contacts (99 ops) per transaction, on a few threads; the group row carries the count.
         The same rows the groups API writes, ~10x faster than 40k contacts through HTTP.
         Returns (group id, phones, seconds)."""
-        from shared_code.clock import utcnow
-        from shared_code.ids import new_id
-        from shared_code.models.address_book import Contact, Group, Member
-        from shared_code.services.context import repos
+        from shared_code.common.clock import utcnow
+        from shared_code.common.ids import new_id
+        from shared_code.addressbook.models import Contact, Group, Member
+        from shared_code.addressbook.storage import address_book_repo
 
         started = time.perf_counter()
-        book, acct, now = repos().address_book, tenant.account_id, utcnow()
+        book, acct, now = address_book_repo(), tenant.account_id, utcnow()
         phones = self.phones.take(size)
         group = Group(GroupId=new_id(), Name=name, ContactsCount=size, CreatedAt=now, UpdatedAt=now)
         book.transact([book.insert_group_op(acct, group)])
@@ -277,7 +277,7 @@ def _transact_retrying(book: Any, ops: list[Any], attempts: int = 5) -> None:
     ~40k rows on a busy machine). A retry that finds the rows already there means the first
     attempt committed and only its answer was lost."""
     from azure.core.exceptions import ServiceRequestError, ServiceResponseError
-    from shared_code.storage.rows import StorageConflict
+    from shared_code.common.storage.rows import StorageConflict
 
     for attempt in range(1, attempts + 1):
         try:
@@ -314,11 +314,11 @@ def warm_up(stack: Stack, host: Devhost, tenant: Tenant, timeout: float = 60.0) 
 def recipient_outcome(campaign_id: str) -> tuple[dict[str, int], datetime | None]:
     """Status counts of a campaign's Recipients rows and the latest UpdatedAt (when the last
     result was written), read straight from the table."""
-    from shared_code.services.context import repos
+    from shared_code.messaging.storage import campaigns_repo
 
     counts: dict[str, int] = {}
     last: datetime | None = None
-    for row in repos().campaigns.list_recipients(campaign_id, select=["Status", "UpdatedAt"]):
+    for row in campaigns_repo().list_recipients(campaign_id, select=["Status", "UpdatedAt"]):
         status = row.get("Status", "pending")
         counts[status] = counts.get(status, 0) + 1
         at = row.get("UpdatedAt")

@@ -59,7 +59,7 @@ def main() -> int:
 
     from devhost import azurite as az
     from devhost.azurite import free_port
-    from shared_code.services import context
+    from shared_code.common import context
 
     work = Path(tempfile.mkdtemp(prefix="ptx-bench-inbound-"))
     storage = fake = flow = proc = None

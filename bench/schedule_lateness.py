@@ -126,11 +126,11 @@ def main() -> int:
 
 def _dispatch_times(account_id: str, campaigns: dict[str, str]) -> dict[str, float]:
     """phone -> DispatchedAt (epoch seconds) of its campaign, read from the Campaigns table."""
-    from shared_code.services.context import repos
+    from shared_code.messaging.storage import campaigns_repo
 
     out: dict[str, float] = {}
     for phone, cid in campaigns.items():
-        c = repos().campaigns.get(account_id, cid)
+        c = campaigns_repo().get(account_id, cid)
         if c is not None and c.DispatchedAt is not None:
             out[phone] = c.DispatchedAt.timestamp()
     return out

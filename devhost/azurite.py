@@ -16,20 +16,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared_code.common.storage.connection import DEFAULT_PORTS  # noqa: F401 - the one definition, used by devhost.settings
+from shared_code.common.storage.connection import development_storage as connection_string
+
 ROOT = Path(__file__).resolve().parent.parent
-ACCOUNT = "devstoreaccount1"
-# Azurite's well-known development key (public, documented by Microsoft; not a secret).
-KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-DEFAULT_PORTS = (10000, 10001, 10002)
 
-
-def connection_string(blob: int, queue: int, table: int, host: str = "127.0.0.1") -> str:
-    return (
-        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
-        f"BlobEndpoint=http://{host}:{blob}/{ACCOUNT};"
-        f"QueueEndpoint=http://{host}:{queue}/{ACCOUNT};"
-        f"TableEndpoint=http://{host}:{table}/{ACCOUNT};"
-    )
 
 
 def _listening(port: int, host: str = "127.0.0.1") -> bool:

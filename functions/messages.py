@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from shared_code.messaging_catalog import SEND_AND_WAIT, SEND_OPERATIONS
+from shared_code.messaging.catalog import SEND_AND_WAIT, SEND_OPERATIONS
 
 from ._http import respond
 

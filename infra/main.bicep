@@ -69,7 +69,7 @@ param ciPrincipalId string = ''
 param packageUri string = 'https://github.com/OWNER/REPO/releases/download/main-build/released-package.zip'
 
 // ---------------------------------------------------------------------------------------
-// Storage names: mirror shared_code/storage/names.py, one line per name.
+// Storage names: mirror shared_code/common/storage/names.py, one line per name.
 // tests/infra/test_cross_check.py fails when these lists and names.py disagree.
 // ---------------------------------------------------------------------------------------
 var storageTables = [

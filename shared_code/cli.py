@@ -21,9 +21,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .clock import iso
-from .errors import ApiError
-from .models.accounts import KEY_VALIDITY_DAYS
+from .accounts.models import KEY_VALIDITY_DAYS
+from .common.clock import iso
+from .common.errors import ApiError
 
 
 def _load_local_settings() -> None:
@@ -77,15 +77,15 @@ def _account_view(a: Any) -> dict[str, Any]:
 
 def run(argv: list[str]) -> tuple[Any, str]:
     """Execute a command; returns (JSON-able result, human text)."""
-    from .services import accounts, keys
-    from .services.context import repos
+    from .accounts import accounts, keys
+    from .accounts.storage import accounts_repo
 
     args = _parser().parse_args(argv)
     if args.noun == "account" and args.verb == "create":
         a = accounts.create_account(args.name, args.phone, args.region)
         return _account_view(a), a.AccountId
     if args.noun == "account":
-        rows = [_account_view(a) for a in repos().accounts.list()]
+        rows = [_account_view(a) for a in accounts_repo().list()]
         return rows, "\n".join(f"{r['AccountId']}  {r['Phone']}  {r['Name']}" for r in rows)
     if args.verb == "create":
         key, text = keys.create_key(args.account, args.name, args.days)

@@ -27,7 +27,7 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 @pytest.fixture(scope="session")
 def storage(azurite) -> Iterator[str]:  # noqa: ANN001
     """Point the app's settings at the session's Azurite."""
-    from shared_code.services import context
+    from shared_code.common import context
 
     os.environ["AzureWebJobsStorage"] = azurite.connection_string
     os.environ["SMS_PROVIDER"] = "outbox"
@@ -76,7 +76,7 @@ def clock():  # noqa: ANN201
     """Control time: the services' one clock, reset afterwards."""
     from datetime import datetime, timezone
 
-    from shared_code.clock import FixedClock, set_clock
+    from shared_code.common.clock import FixedClock, set_clock
 
     fixed = FixedClock(datetime.now(timezone.utc))
     set_clock(fixed)

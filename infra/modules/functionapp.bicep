@@ -185,7 +185,7 @@ var trimmedBaseUrl = endsWith(publicBaseUrl, '/') ? substring(publicBaseUrl, 0, 
 var baseUrl = empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : trimmedBaseUrl
 
 // Settings the Functions host reads: identity-based storage and Entra-authenticated telemetry.
-// (AzureWebJobsStorage__accountName / __clientId are read by shared_code/config.py too.)
+// (AzureWebJobsStorage__accountName / __clientId are read by shared_code/common/config.py too.)
 var hostAppSettings = {
   AzureWebJobsStorage__accountName: storageAccountName
   AzureWebJobsStorage__credential: 'managedidentity'
@@ -194,7 +194,7 @@ var hostAppSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
 }
 
-// Settings the code reads (shared_code/config.py). Settings not listed keep their defaults:
+// Settings the code reads (shared_code/common/config.py). Settings not listed keep their defaults:
 // tests/infra/test_cross_check.py holds the reviewed list and fails on any new setting.
 var codeAppSettings = {
   SMS_PROVIDER: smsProvider

@@ -3,7 +3,7 @@
 // code, deployments, the admin CLI) authenticates with Microsoft Entra ID.
 //
 // The table/queue/container names come from main.bicep, which mirrors
-// shared_code/storage/names.py (tests/infra/test_cross_check.py keeps them in sync).
+// shared_code/common/storage/names.py (tests/infra/test_cross_check.py keeps them in sync).
 
 @description('Storage account name (3-24 lowercase letters and digits).')
 @minLength(3)

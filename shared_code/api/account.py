@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..clock import iso
+from ..common.clock import iso
 from ..web.runtime import Call, endpoint
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from ..models.address_book import CreateContactBody, ListQuery, UpdateContactBody
-from ..services import contacts
+from ..addressbook.models import CreateContactBody, ListQuery, UpdateContactBody
+from ..addressbook import contacts
 from ..web.runtime import Call, endpoint
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from ..models.address_book import CreateGroupBody, GroupMembersBody, ListQuery, RenameGroupBody
-from ..services import groups
+from ..addressbook.models import CreateGroupBody, GroupMembersBody, ListQuery, RenameGroupBody
+from ..addressbook import groups
 from ..web.runtime import Call, endpoint
 
 

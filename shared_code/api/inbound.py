@@ -3,9 +3,10 @@ received-text reads and opt-out management."""
 
 from __future__ import annotations
 
-from ..models.inbound import (MMS, SMS, STATUS, OptOutBody, OptOutCheckQuery, OptOutQuery, PollQuery, ReceivedQuery,
-                              StatusSubscribeBody, SubscribeBody)
-from ..services import optouts, received, subscriptions
+from ..triggers.models import MMS, SMS, STATUS, StatusSubscribeBody, SubscribeBody
+from ..inbound.models import OptOutBody, OptOutCheckQuery, OptOutQuery, PollQuery, ReceivedQuery
+from ..inbound import optouts, received
+from ..triggers import subscriptions
 from ..web.envelope import dumps
 from ..web.request import ApiResponse, Result
 from ..web.runtime import Call, endpoint, public_link, self_link
@@ -18,7 +19,7 @@ POLL_RETRY_AFTER = "60"  # Power Automate's shortest recurrence for a polling tr
 def twilio_inbound(call: Call):  # noqa: ANN201
     """Twilio's "a message comes in" webhook: signature checked (403 otherwise, nothing
     stored), routed by To and queued; empty TwiML at once (replies go out from the queue)."""
-    from ..services.inbound import accept
+    from ..inbound.receive import accept
     from ..web.twilio_signature import form_params, verify
 
     params = form_params(call.request)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from ..config import get_settings
-from ..messaging_catalog import BY_ID
-from ..models.campaigns import CampaignQuery, RescheduleBody, SendBody
-from ..services import campaigns
+from ..common.config import get_settings
+from ..messaging.catalog import BY_ID
+from ..messaging.models import CampaignQuery, RescheduleBody, SendBody
+from ..messaging import campaigns
 from ..web.request import Result
 from ..web.runtime import Call, Endpoint, endpoint, parse_body
 
@@ -18,13 +18,13 @@ WAIT_RETRY_AFTER = "5"
 def _send(call: Call, op_id: str) -> Any:
     """Parse, then create the campaign(s) once per idempotency key and answer (a retry gets
     the first answer back)."""
-    from ..idempotency import request_key, run_once
-    from ..ids import new_desc_id
+    from ..web.idempotency import request_key, run_once
+    from ..common.ids import new_desc_id
 
     op = BY_ID[op_id]
     req = call.request
     if op.kind == "mms":
-        from ..services.media import parse_mms
+        from ..messaging.media import parse_mms
 
         body, media = parse_mms(req)
     else:
@@ -38,7 +38,7 @@ def _send(call: Call, op_id: str) -> Any:
 def _answer(call: Call, op_id: str, body: SendBody, made: list[Any]) -> Result:
     first = made[0]
     if op_id == "SendReviewSingleContact":
-        from ..services.recipients import find_contact
+        from ..addressbook.recipients import find_contact
 
         return Result(campaigns.message_record(call.caller, first,
                                                find_contact(call.caller.account, body.text("To") or "", field="To")))
@@ -106,7 +106,7 @@ def reschedule_campaign(call: Call):  # noqa: ANN201
 @endpoint(auth=False)
 def twilio_status(call: Call):  # noqa: ANN201
     """Twilio's status callback: signature checked, then the recipient moves forward."""
-    from ..services.delivery import record_status
+    from ..messaging.delivery import record_status
     from ..web.twilio_signature import form_params, verify
 
     params = form_params(call.request)
@@ -120,7 +120,7 @@ def twilio_status(call: Call):  # noqa: ANN201
 @endpoint(auth=False)
 def follow_link(call: Call):  # noqa: ANN201
     """A tracked review link: count the click, then 302 to Google's review form."""
-    from ..services.links import follow
+    from ..messaging.links import follow
 
     target = follow(call.route("code"))
     return Result({"Location": target}, status=302, headers={"Location": target})

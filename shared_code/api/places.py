@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from ..models.address_book import CreatePlaceBody, ListQuery, UpdatePlaceBody
-from ..services import places
+from ..addressbook.models import CreatePlaceBody, ListQuery, UpdatePlaceBody
+from ..addressbook import places
 from ..web.runtime import Call, endpoint
 
 

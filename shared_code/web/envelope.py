@@ -7,7 +7,7 @@ import json
 from http import HTTPStatus
 from typing import Any
 
-from ..errors import ApiError
+from ..common.errors import ApiError
 
 
 def envelope(data: Any = None, error: ApiError | None = None, **extra: Any) -> dict[str, Any]:

@@ -19,8 +19,8 @@ import math
 import threading
 from collections import deque
 
-from ..clock import utcnow
-from ..errors import RateLimited
+from ..common.clock import utcnow
+from ..common.errors import RateLimited
 
 WINDOW_SECONDS = 60.0
 AUTH_FAILURES_PER_KEY = 20        # wrong secrets for one key id in any 60 s, then 429

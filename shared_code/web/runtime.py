@@ -13,11 +13,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ValidationError
 
-from ..config import get_settings
-from ..errors import ApiError, InternalError, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed
-from ..ids import new_id
-from ..services.context import Caller
-from ..services.paging import Page
+from ..common.config import get_settings
+from ..common.errors import (ApiError, InternalError, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
+                             ValidationFailed)
+from ..common.ids import new_id
+from ..accounts.models import Caller
+from ..common.paging import Page
 from .envelope import dumps, envelope
 from .ratelimit import AuthGuard, RateLimiter, client_address
 from .request import ApiRequest, ApiResponse, Result
@@ -148,7 +149,7 @@ def error_response(err: ApiError) -> ApiResponse:
 def _authenticate(req: ApiRequest) -> Caller:
     """The caller, with guesses rate-limited: the key id's and the address's failure budget is
     checked before the secret is, and every wrong or unknown key spends from both."""
-    from ..services.keys import authenticate, parse_key
+    from ..accounts.keys import authenticate, parse_key
 
     text = req.header("ApiKey")
     parsed = parse_key(text) if text else None

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from ..config import get_settings
-from ..errors import Forbidden
+from ..common.config import get_settings
+from ..common.errors import Forbidden
 from .request import ApiRequest
 
 

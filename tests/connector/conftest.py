@@ -57,13 +57,13 @@ def seeded(host, tenant) -> Seeded:  # noqa: ANN001
 
 def _received_text(account_id: str, sender: str, to: str) -> str:
     """A stored received text, before any registration exists (nobody is notified)."""
-    from shared_code.services.inbound import process
-    from shared_code.services.context import repos
+    from shared_code.inbound.receive import process
+    from shared_code.inbound.storage import inbound_repo
 
     process(account_id, {"MessageSid": "SM" + "0" * 24 + account_id[-8:], "From": sender, "To": to,
                          "Body": "Is Friday at 3 still free?", "NumMedia": "0", "FromCity": "SAN FRANCISCO"},
             datetime.now(timezone.utc))
-    return next(iter(repos().inbound.list(account_id))).MessageId
+    return next(iter(inbound_repo().list(account_id))).MessageId
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001

@@ -122,38 +122,40 @@ def test_ipv6_forms_of_loopback_and_metadata_are_refused_at_registration(api, ur
 
 @pytest.mark.parametrize("url", SSRF_IPV6)
 def test_ipv6_forms_of_loopback_and_metadata_are_refused_at_delivery(api, tenant, storage, twilio, url):
-    from shared_code.services import notify
-    from shared_code.services.context import repos
+    from shared_code.triggers import notify
+    from shared_code.triggers.models import NotifyMessage
+    from shared_code.triggers.storage import subscriptions_repo
     from tests.support.app_env import app_settings
 
     sub, _ = subscribe(api, "http://127.0.0.1:9/never")
-    s = repos().subscriptions.get(tenant.account_id, sub["RegistrationId"])
+    s = subscriptions_repo().get(tenant.account_id, sub["RegistrationId"])
     s.CallbackUrl = url  # stored before the guard knew these forms
-    repos().subscriptions.replace(s)
+    subscriptions_repo().replace(s)
     msg = {"a": tenant.account_id, "s": s.SubscriptionId, "k": "guard-v6", "t": "tok", "n": 1,
            "f": "2030-01-01T00:00:00.000Z", "e": "message.received", "p": {"Body": "x"}}
     with app_settings({"CALLBACK_ALLOW_LOCALHOST": "false"}):
-        assert notify.handle(msg) == "dead"
+        assert notify.handle(NotifyMessage.model_validate(msg)) == "dead"
     assert "public host" in data(api.get(f"subscriptions/{s.SubscriptionId}"))["LastError"]
 
 
 def test_delivery_time_guard_refuses_a_private_callback_stored_earlier(api, tenant, storage, twilio):
     """A registration whose URL became private (DNS changed) is refused when delivering too."""
-    from shared_code.services import notify
-    from shared_code.services.context import repos
+    from shared_code.triggers import notify
+    from shared_code.triggers.models import NotifyMessage
+    from shared_code.triggers.storage import subscriptions_repo
 
     sub, _ = subscribe(api, "http://127.0.0.1:9/never")
-    s = repos().subscriptions.get(tenant.account_id, sub["RegistrationId"])
+    s = subscriptions_repo().get(tenant.account_id, sub["RegistrationId"])
     s.CallbackUrl = "https://10.0.0.1/flow"
-    repos().subscriptions.replace(s)
+    subscriptions_repo().replace(s)
     msg = {"a": tenant.account_id, "s": s.SubscriptionId, "k": "guard-test", "t": "tok", "n": 1,
            "f": "2030-01-01T00:00:00.000Z", "e": "message.received", "p": {"Body": "x"}}
-    assert notify.handle(msg) == "dead"
+    assert notify.handle(NotifyMessage.model_validate(msg)) == "dead"
     assert data(api.get(f"subscriptions/{s.SubscriptionId}"))["LastError"].startswith("WebHookUri")
 
 
 def test_running_the_notify_handler_twice_posts_once(api, tenant, receiver, storage, twilio):
-    from shared_code.services import notify
+    from shared_code.triggers import notify
 
     path = receiver.new_path()
     receiver.answer(path, 200, delay=0.5)
@@ -173,9 +175,9 @@ def test_running_the_notify_handler_twice_posts_once(api, tenant, receiver, stor
     time.sleep(1.0)
     bodies = [(h.json["Body"], h.json["EventId"]) for h in receiver.hits(path)]
     assert len(bodies) == 2 and len({e for _, e in bodies}) == 2, bodies
-    from shared_code.services.context import repos
+    from shared_code.triggers.storage import deliveries_repo
 
-    record = repos().deliveries.get(tenant.account_id, sub["RegistrationId"], msg["k"])
+    record = deliveries_repo().get(tenant.account_id, sub["RegistrationId"], msg["k"])
     assert record.State == "delivered" and record.Token == "token-1" and record.LastStatus == 200
 
 

@@ -8,17 +8,17 @@ from tests.support.tenants import new_phone
 
 
 def _text(account_id: str, sid: str, body: str = "Hi there"):  # noqa: ANN202
-    from shared_code.models.inbound import InboundMessage
-    from shared_code.storage.inbound import new_row_id
+    from shared_code.inbound.models import InboundMessage
+    from shared_code.inbound.storage import new_row_id
 
     return InboundMessage(MessageId=new_row_id(), AccountId=account_id, MessageSid=sid, From=new_phone(),
                           To=new_phone(), Body=body, ReceivedAt=datetime.now(timezone.utc))
 
 
 def test_same_message_sid_is_stored_once(tenant) -> None:  # noqa: ANN001
-    from shared_code.services.context import repos
+    from shared_code.inbound.storage import inbound_repo
 
-    repo = repos().inbound
+    repo = inbound_repo()
     first, created = repo.insert_once(_text(tenant.account_id, "SM" + "1" * 32))
     again, created_again = repo.insert_once(_text(tenant.account_id, "SM" + "1" * 32, body="other run"))
     assert created and not created_again
@@ -27,10 +27,10 @@ def test_same_message_sid_is_stored_once(tenant) -> None:  # noqa: ANN001
 
 
 def test_a_run_that_died_after_the_index_write_is_completed_under_the_same_id(tenant) -> None:  # noqa: ANN001
-    from shared_code.services.context import repos
-    from shared_code.storage.inbound import SID
+    from shared_code.inbound.storage import inbound_repo
+    from shared_code.inbound.storage import SID
 
-    repo = repos().inbound
+    repo = inbound_repo()
     sid = "SM" + "2" * 32
     lost = _text(tenant.account_id, sid)
     # what a run that died between its two writes leaves behind: the index, no text

@@ -1,6 +1,6 @@
 """The code and the infrastructure agree: settings and storage names.
 
-Settings: every setting shared_code/config.py reads (the validation aliases of
+Settings: every setting shared_code/common/config.py reads (the validation aliases of
 ``Settings.model_fields``) is either set in the function app's app settings
 (infra/modules/functionapp.bicep) or listed in KEEP_DEFAULT below with the reason its default
 is right in Azure. The rule for what must be set: a setting needs a value in Azure when its
@@ -10,7 +10,7 @@ Twilio credentials), or when its local default is wrong for production (SMS_PROV
 setting in config.py fails here until someone decides.
 
 Storage: every table, queue (and its ``-poison`` twin) and blob container in
-shared_code/storage/names.py is provisioned by the Bicep, and the Bicep provisions nothing the
+shared_code/common/storage/names.py is provisioned by the Bicep, and the Bicep provisions nothing the
 code does not know, except the Flex Consumption deployment container.
 """
 
@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 from pydantic import AliasChoices, AliasPath
 
-from shared_code import config
-from shared_code.storage import names
+from shared_code.common import config
+from shared_code.common.storage import names
 
 from .helpers import ROOT, app_settings, body_of, refs_in, resources_of
 
@@ -32,7 +32,7 @@ KEEP_DEFAULT: dict[str, str] = {
     "AzureWebJobsStorage": (
         "Must stay UNSET in Azure: it is a connection string, and shared-key access is disabled "
         "on the storage account. The host and the code use AzureWebJobsStorage__accountName "
-        "with the managed identity instead (shared_code/storage/tables.py)."),
+        "with the managed identity instead (shared_code/common/storage/tables.py)."),
     "TABLE_PREFIX": (
         "Empty: the Bicep creates the tables under their plain names (names.TABLES). A prefix is "
         "for several deployments sharing one storage account, which this template never does."),
@@ -208,17 +208,17 @@ def bicep_names(main_bicep) -> dict[str, list[str]]:
 
 def test_tables_match_names_py(bicep_names) -> None:
     assert sorted(bicep_names["tables"]) == sorted(names.TABLES), (
-        "infra/main.bicep storageTables != shared_code/storage/names.py TABLES")
+        "infra/main.bicep storageTables != shared_code/common/storage/names.py TABLES")
 
 
 def test_queues_match_names_py(bicep_names) -> None:
     assert sorted(bicep_names["queues"]) == sorted(names.QUEUES), (
-        "infra/main.bicep storageQueues != shared_code/storage/names.py QUEUES")
+        "infra/main.bicep storageQueues != shared_code/common/storage/names.py QUEUES")
 
 
 def test_containers_match_names_py(bicep_names) -> None:
     assert sorted(bicep_names["containers"]) == sorted(names.CONTAINERS), (
-        "infra/main.bicep storageContainers != shared_code/storage/names.py CONTAINERS")
+        "infra/main.bicep storageContainers != shared_code/common/storage/names.py CONTAINERS")
 
 
 def test_names_are_valid_azure_names(main_bicep) -> None:

@@ -161,8 +161,8 @@ def test_package_holds_the_app_not_the_tooling(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(INFRA / "package_app.py"), str(target)], cwd=ROOT,
                    check=True, capture_output=True, text=True, timeout=60)
     names = set(zipfile.ZipFile(target).namelist())
-    for required in ("function_app.py", "host.json", "requirements.txt", "shared_code/config.py",
-                     "shared_code/storage/names.py"):
+    for required in ("function_app.py", "host.json", "requirements.txt", "shared_code/common/config.py",
+                     "shared_code/common/storage/names.py"):
         assert required in names, f"package lacks {required}"
     assert any(n.startswith("functions/") for n in names)
     for n in names:
@@ -186,7 +186,7 @@ def test_funcignore_matching() -> None:
     assert not package_app.ignored("build", pats)  # a file named build, not the directory
     assert package_app.ignored("docs/api/index.md", pats)
     assert not package_app.ignored("x/docs/api/index.md", pats)
-    assert not package_app.ignored("shared_code/config.py", pats)
+    assert not package_app.ignored("shared_code/common/config.py", pats)
 
 
 def test_readme_documents_every_path() -> None:

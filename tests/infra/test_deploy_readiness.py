@@ -184,7 +184,7 @@ def test_no_app_setting_name_reaches_the_deployment(facts) -> None:
     """A developer's local SMS_PROVIDER=outbox (or TWILIO_*) for the local host must not be
     what a deployment from the same shell reads."""
     reads = {n for n, _ in _bicepparam_reads(facts)}
-    app_settings_read = read_names()  # every setting shared_code/config.py reads
+    app_settings_read = read_names()  # every setting shared_code/common/config.py reads
     assert {"SMS_PROVIDER", "TWILIO_AUTH_TOKEN"} <= app_settings_read
     assert not reads & app_settings_read, sorted(reads & app_settings_read)
 

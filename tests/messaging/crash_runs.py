@@ -8,7 +8,7 @@ replaced in Azure. Two ways to die:
 
 - ``AFTER_CALLS``: the host exits by itself (os._exit, like kill -9) once its Nth provider call
   (a send or a "did it go out?" lookup) has returned, before that result is written
-  (``TEST_ONLY_CRASH_AFTER_PROVIDER_CALLS``, shared_code/services/sending.py).
+  (``TEST_ONLY_CRASH_AFTER_PROVIDER_CALLS``, shared_code/messaging/sending.py).
 - ``RECLAIM``: kill -9 as soon as this host has re-claimed a recipient left ``sending`` by a dead
   host and not yet written its result: inside the stuck window.
 """
@@ -27,7 +27,7 @@ from typing import Any
 
 import requests
 
-from shared_code.services.sending import CRASH_EXIT_CODE
+from shared_code.messaging.sending import CRASH_EXIT_CODE
 from tests.support.client import Api
 from tests.support.fake_twilio import FakeTwilio
 
@@ -129,7 +129,7 @@ def run(*, env: dict[str, str], connection_string: str, fake: FakeTwilio, key: s
     Without ``group_id`` the first host makes the group of ``phones`` (through the API) first."""
     from azure.data.tables import TableClient
 
-    from shared_code.storage.names import RECIPIENTS
+    from shared_code.common.storage.names import RECIPIENTS
 
     deadline = time.monotonic() + timeout
     table = TableClient.from_connection_string(connection_string, RECIPIENTS)

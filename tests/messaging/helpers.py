@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from shared_code.messaging_catalog import SendOperation
+from shared_code.messaging.catalog import SendOperation
 from tests.support.tenants import new_phone
 
 PLACE = "ChIJN1t_tDeuEmsRUsoyG83frY4"

@@ -18,22 +18,22 @@ from tests.support.tenants import new_phone, new_tenant
 def _record(account_id: str, body: str, **audience) -> str:  # noqa: ANN003
     """A due campaign written as the send service writes it, but not queued: the test decides
     when dispatch runs."""
-    from shared_code.clock import utcnow
-    from shared_code.ids import new_desc_id
-    from shared_code.models.campaigns import QUEUED, Campaign
-    from shared_code.services.context import repos
+    from shared_code.common.clock import utcnow
+    from shared_code.common.ids import new_desc_id
+    from shared_code.messaging.models import QUEUED, Campaign
+    from shared_code.messaging.storage import campaigns_repo
 
     now = utcnow()
     c = Campaign(CampaignId=new_desc_id(), AccountId=account_id, Operation="SendTextMessageToAGroup",
                  Type="Message", Body=body, SendDate=now, Status=QUEUED, CreatedAt=now, **audience)
-    repos().campaigns.insert(c)
+    campaigns_repo().insert(c)
     return c.CampaignId
 
 
 def _queue_dispatch(account_id: str, campaign_id: str) -> None:
     """The dispatch message, as enqueue_dispatch (or a retry of it) puts it on the queue."""
-    from shared_code.services.context import repos
-    from shared_code.storage.names import DISPATCH_QUEUE
+    from shared_code.common.context import repos
+    from shared_code.common.storage.names import DISPATCH_QUEUE
 
     repos().queues.send(DISPATCH_QUEUE, {"a": account_id, "c": campaign_id, "v": 1})
 
@@ -78,7 +78,7 @@ def test_a_contact_id_that_is_not_the_callers_finishes_with_nobody_texted(api, m
 def test_dispatch_dying_half_way_is_not_sent_until_the_retry_finishes_it_once(api, tenant, monkeypatch):
     from azure.core.exceptions import ServiceResponseError
 
-    from shared_code.services import dispatch as dispatch_service
+    from shared_code.messaging import dispatch as dispatch_service
 
     phones = [new_phone("478") for _ in range(30)]
     group = data(api.post("groups", {"Name": "Everyone", "Contacts": phones}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared_code.messaging_catalog import SEND_OPERATIONS
+from shared_code.messaging.catalog import SEND_OPERATIONS
 from tests.messaging.helpers import data, make_book, post_send, utc_now, body_for
 
 JSON_OPS = [op for op in SEND_OPERATIONS if op.kind != "mms"]
@@ -29,16 +29,16 @@ def test_event_date_is_a_date_on_every_action(api, book, value):
 
 
 def test_an_event_date_that_is_a_date_is_kept_only_for_reminders(api, book, tenant):
-    from shared_code.services.context import repos
+    from shared_code.messaging.storage import campaigns_repo
 
     op = next(o for o in JSON_OPS if o.operation_id == "SendTextMessageToANumber")
     body, _ = body_for(op, book, utc_now(), "hello")
     c = data(api.post(op.route, {**body, "EventDate": "12/24/2026"}))
-    assert repos().campaigns.get(tenant.account_id, c["CampaignId"]).EventDate == ""
+    assert campaigns_repo().get(tenant.account_id, c["CampaignId"]).EventDate == ""
     op = next(o for o in JSON_OPS if o.timing == "reminder" and o.target == "contact")
     body, _ = body_for(op, book, utc_now(), "hello")
     c = data(api.post(op.route, body))
-    assert repos().campaigns.get(tenant.account_id, c["CampaignId"]).EventDate == body["EventDate"]
+    assert campaigns_repo().get(tenant.account_id, c["CampaignId"]).EventDate == body["EventDate"]
 
 
 OVERSIZE = "y" * 40_000

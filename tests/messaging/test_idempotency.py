@@ -13,10 +13,12 @@ from tests.support.tenants import new_phone
 
 
 def _record(account_id: str, key: str):  # noqa: ANN202
-    from shared_code.idempotency import EXPLICIT_KEY, key_hash
-    from shared_code.services.context import repos
+    from shared_code.web.idempotency import EXPLICIT_KEY, key_hash
+    from shared_code.common.context import repos
 
-    repo = repos().idempotency
+    from shared_code.web.idempotency import IdempotencyRepository
+
+    repo = repos().get(IdempotencyRepository)
     hashed = key_hash(EXPLICIT_KEY + key)
     return repo, hashed, repo.get(account_id, hashed)
 
@@ -40,8 +42,8 @@ def test_a_retry_gets_the_first_answer_even_after_the_campaign_moved_on(api, ten
 
 
 def test_a_twin_in_flight_is_told_to_retry_at_once(api, tenant):
-    from shared_code.clock import utcnow
-    from shared_code.idempotency import IN_PROGRESS, _Record
+    from shared_code.common.clock import utcnow
+    from shared_code.web.idempotency import IN_PROGRESS, _Record
 
     body = {"To": new_phone(), "Body": "twin"}
     fingerprint_source = api.post("messages/sendsimple", body, headers={"Idempotency-Key": "probe"})
@@ -61,8 +63,8 @@ def test_a_twin_in_flight_is_told_to_retry_at_once(api, tenant):
 
 def test_a_dead_attempt_is_finished_by_its_retry_without_a_second_campaign(api, tenant):
     """The first request recorded its campaign, then died before keeping its answer."""
-    from shared_code.clock import utcnow
-    from shared_code.idempotency import IN_PROGRESS, _Record
+    from shared_code.common.clock import utcnow
+    from shared_code.web.idempotency import IN_PROGRESS, _Record
 
     key = {"Idempotency-Key": "crash-1"}
     body = {"To": new_phone(), "Body": "once only"}

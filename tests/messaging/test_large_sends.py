@@ -39,8 +39,8 @@ def test_recipients_listing_pages_to_the_end(api, tenant):
 
 
 def outbox_counts(account_id: str, campaign_id: str) -> dict[str, int]:
-    from shared_code.sms.outbox import list_outbox
-    from shared_code.storage.tables import TableStore
+    from shared_code.common.sms.outbox import list_outbox
+    from shared_code.common.storage.tables import TableStore
 
     counts: dict[str, int] = {}
     for row in list_outbox(TableStore(), account_id):
@@ -64,12 +64,12 @@ def test_3000_numbers_pasted_from_a_spreadsheet_are_each_texted_once(api, tenant
 
 def _contacts(account_id: str, phones: list[str]) -> list[str]:
     """Contacts written straight to the address book (2,000 API calls would be the slow part)."""
-    from shared_code.clock import utcnow
-    from shared_code.ids import new_id
-    from shared_code.models.address_book import Contact
-    from shared_code.services.context import repos
+    from shared_code.common.clock import utcnow
+    from shared_code.common.ids import new_id
+    from shared_code.addressbook.models import Contact
+    from shared_code.addressbook.storage import address_book_repo
 
-    book, now, ids, ops = repos().address_book, utcnow(), [], []
+    book, now, ids, ops = address_book_repo(), utcnow(), [], []
     for i, phone in enumerate(phones):
         contact = Contact(ContactId=new_id(), Phone=phone, Name=f"Guest {i}", CreatedAt=now, UpdatedAt=now)
         ids.append(contact.ContactId)
@@ -104,9 +104,9 @@ def test_a_large_scheduled_send_survives_a_retry_and_a_reschedule(api, tenant):
     first = data(api.post("messages/scheduletextmulticontacts", body, headers={"Idempotency-Key": "big-1"}))
     again = data(api.post("messages/scheduletextmulticontacts", body, headers={"Idempotency-Key": "big-1"}))
     assert again["CampaignId"] == first["CampaignId"] and first["Status"] == "Scheduled"
-    from shared_code.services.context import repos
+    from shared_code.messaging.storage import campaigns_repo
 
-    assert repos().campaigns.get(tenant.account_id, first["CampaignId"]).AudienceRows > 0
+    assert campaigns_repo().get(tenant.account_id, first["CampaignId"]).AudienceRows > 0
     moved = data(api.post(f"campaigns/{first['CampaignId']}/reschedule",
                           {"ScheduledAt": (utc_now() + timedelta(seconds=2)).isoformat()}))
     assert moved["Status"] == "Scheduled"
@@ -117,9 +117,9 @@ def test_a_large_scheduled_send_survives_a_retry_and_a_reschedule(api, tenant):
 
 
 def test_beyond_the_documented_limit_is_a_422_naming_the_field(api, monkeypatch):
-    from shared_code.services import campaigns
+    from shared_code.messaging import compose
 
-    monkeypatch.setattr(campaigns, "MAX_RECIPIENTS_PER_SEND", 50)
+    monkeypatch.setattr(compose, "MAX_RECIPIENTS_PER_SEND", 50)
     res = api.post("messages/sendtomulticontact", {"ContactNumber": ",".join(numbers(51, start=30_000)), "Body": "x"})
     assert res.status_code == 422, res.text
     err = res.json()["Error"]

@@ -15,8 +15,8 @@ def _mms(api, form: dict, files: dict | None = None):  # noqa: ANN001, ANN202
 
 
 def test_attachment_is_stored_and_sent_as_a_readable_sas_url(api, tenant):
-    from shared_code.sms.outbox import list_outbox
-    from shared_code.storage.tables import TableStore
+    from shared_code.common.sms.outbox import list_outbox
+    from shared_code.common.storage.tables import TableStore
 
     p = new_phone()
     res = _mms(api, {"ContactNumber": p, "ContactName": "Pic", "Message": "Our new menu"},
@@ -62,7 +62,7 @@ def _blobs(account_id: str) -> list[str]:
 
     from azure.storage.blob import BlobServiceClient
 
-    from shared_code.storage.names import MEDIA_CONTAINER
+    from shared_code.common.storage.names import MEDIA_CONTAINER
 
     service = BlobServiceClient.from_connection_string(os.environ["AzureWebJobsStorage"])
     container = service.get_container_client(MEDIA_CONTAINER)

@@ -11,8 +11,8 @@ from tests.support.tenants import new_phone
 
 
 def outbox(account_id: str, campaign_id: str) -> list[dict]:
-    from shared_code.sms.outbox import list_outbox
-    from shared_code.storage.tables import TableStore
+    from shared_code.common.sms.outbox import list_outbox
+    from shared_code.common.storage.tables import TableStore
 
     return [r for r in list_outbox(TableStore(), account_id) if r.get("CampaignId") == campaign_id]
 

@@ -12,7 +12,7 @@ from tests.messaging.helpers import PLACE, data, make_book
 
 @pytest.fixture()
 def public_url(host):  # noqa: ANN001, ANN201
-    from shared_code.services import context
+    from shared_code.common import context
 
     saved = os.environ.get("PUBLIC_BASE_URL")
     os.environ["PUBLIC_BASE_URL"] = host.base_url

@@ -13,8 +13,8 @@ from tests.support.tenants import new_phone
 
 
 def _outbox(account_id: str, campaign_id: str) -> list[dict]:
-    from shared_code.sms.outbox import list_outbox
-    from shared_code.storage.tables import TableStore
+    from shared_code.common.sms.outbox import list_outbox
+    from shared_code.common.storage.tables import TableStore
 
     return [r for r in list_outbox(TableStore(), account_id) if r.get("CampaignId") == campaign_id]
 
@@ -34,10 +34,10 @@ def _wait_outbox(account_id: str, campaign_id: str, timeout: float = 15) -> list
 
 
 def _schedule_row(campaign_id: str) -> dict:
-    from shared_code.services.context import repos
-    from shared_code.clock import utcnow
+    from shared_code.messaging.storage import campaigns_repo
+    from shared_code.common.clock import utcnow
 
-    rows = [r for r in repos().campaigns.due(utcnow() + timedelta(days=400)) if r["CampaignId"] == campaign_id]
+    rows = [r for r in campaigns_repo().due(utcnow() + timedelta(days=400)) if r["CampaignId"] == campaign_id]
     assert len(rows) == 1
     return rows[0]
 
@@ -57,12 +57,12 @@ def test_far_future_send_is_queued_by_the_timer_when_it_enters_the_window(api, t
 
 
 def test_lost_dispatch_is_queued_again(api, tenant, clock, host):
-    from shared_code.services.context import repos
+    from shared_code.messaging.storage import campaigns_repo
 
     at = clock.now() + timedelta(days=8)
     c = data(api.post("messages/sendsimple", {"To": new_phone(), "Body": "not lost", "ScheduledAt": at.isoformat()}))
     # pretend its dispatch message was queued and then lost (e.g. poisoned, or a queue wiped)
-    repos().campaigns.mark_schedule(_schedule_row(c["CampaignId"]), Enqueued=True)
+    campaigns_repo().mark_schedule(_schedule_row(c["CampaignId"]), Enqueued=True)
     clock.at = at + timedelta(minutes=3)
     _run_timer(host)
     rows = _wait_outbox(tenant.account_id, c["CampaignId"])

@@ -14,23 +14,23 @@ from tests.support.tenants import new_phone
 
 
 def _campaign_with(account_id: str, phones: list[str], body: str) -> str:
-    from shared_code.clock import utcnow
-    from shared_code.ids import new_desc_id
-    from shared_code.models.campaigns import SENDING, Campaign, Recipient
-    from shared_code.services.context import repos
+    from shared_code.common.clock import utcnow
+    from shared_code.common.ids import new_desc_id
+    from shared_code.messaging.models import SENDING, Campaign, Recipient
+    from shared_code.messaging.storage import campaigns_repo
 
     now = utcnow()
     c = Campaign(CampaignId=new_desc_id(), AccountId=account_id, Operation="SendTextMessageToMultipleContacts",
                  Type="Message", Body=body, SendDate=now, Status=SENDING, CreatedAt=now, Numbers=phones,
                  DispatchedAt=now)
-    store = repos().campaigns
+    store = campaigns_repo()
     store.insert(c)
     store.create_recipients(c.CampaignId, [Recipient(Phone=p, AccountId=account_id, UpdatedAt=now) for p in phones])
     return c.CampaignId
 
 
 def test_rows_of_a_slow_batch_taken_as_stuck_are_texted_once(host, tenant):  # noqa: ANN001
-    from shared_code.services.sending import send_batch
+    from shared_code.messaging.sending import send_batch
 
     phones = [new_phone("689") for _ in range(12)]
     body = "One at a time"

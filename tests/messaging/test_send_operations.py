@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared_code.messaging_catalog import SEND_OPERATIONS
+from shared_code.messaging.catalog import SEND_OPERATIONS
 from tests.messaging.helpers import PLACE, body_for, data, make_book, post_send, utc_now, wait_campaign
 
 CAMPAIGN_FIELDS = {"CampaignId": str, "AccountId": str, "Type": str, "Body": str, "SendDate": str, "PlaceId": str,
@@ -14,8 +14,8 @@ CAMPAIGN_FIELDS = {"CampaignId": str, "AccountId": str, "Type": str, "Body": str
 
 
 def outbox_to(storage, account_id: str, campaign_id: str) -> list[str]:
-    from shared_code.sms.outbox import list_outbox
-    from shared_code.storage.tables import TableStore
+    from shared_code.common.sms.outbox import list_outbox
+    from shared_code.common.storage.tables import TableStore
 
     return sorted(r["To"] for r in list_outbox(TableStore(), account_id) if r.get("CampaignId") == campaign_id)
 

@@ -27,7 +27,7 @@ def fake() -> Iterator[FakeTwilio]:
 @pytest.fixture()
 def make_settings() -> Callable[..., Any]:
     """Settings built from explicit values (the environment can't leak in for these fields)."""
-    from shared_code.config import Settings
+    from shared_code.common.config import Settings
 
     def build(**overrides: Any) -> Settings:
         values: dict[str, Any] = {"sms_provider": "twilio", "twilio_account_sid": None,
@@ -41,7 +41,7 @@ def make_settings() -> Callable[..., Any]:
 
 @pytest.fixture()
 def make_provider(fake: FakeTwilio, make_settings: Callable[..., Any]) -> Callable[..., Any]:
-    from shared_code.sms.twilio_provider import TwilioProvider
+    from shared_code.common.sms.twilio_provider import TwilioProvider
 
     def build(**overrides: Any) -> TwilioProvider:
         return TwilioProvider(make_settings(**{**fake.settings_kwargs(), **overrides}))

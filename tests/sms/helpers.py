@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared_code.sms.base import OutboundMessage
+from shared_code.common.sms.base import OutboundMessage
 
 SENDER = "+15005550006"
 MG_SID = "MG" + "1" * 32

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared_code.sms.factory import get_provider, reset_provider
+from shared_code.common.sms.factory import get_provider, reset_provider
 
 
 @pytest.fixture(autouse=True)
@@ -15,7 +15,7 @@ def _fresh():  # noqa: ANN202
 
 
 def test_outbox_is_cached(storage, make_settings):
-    from shared_code.sms.outbox import OutboxProvider
+    from shared_code.common.sms.outbox import OutboxProvider
 
     settings = make_settings(sms_provider="outbox")
     first = get_provider(settings)
@@ -26,7 +26,7 @@ def test_outbox_is_cached(storage, make_settings):
 
 
 def test_default_settings_come_from_environment(storage, monkeypatch):
-    from shared_code.config import reset_settings
+    from shared_code.common.config import reset_settings
 
     monkeypatch.setenv("SMS_PROVIDER", "outbox")
     reset_settings()
@@ -42,7 +42,7 @@ def test_twilio_needs_credentials(make_settings):
 
 
 def test_twilio_provider_per_settings(fake, make_settings):
-    from shared_code.sms.base import SmsProvider
+    from shared_code.common.sms.base import SmsProvider
 
     settings = make_settings(**fake.settings_kwargs())
     provider = get_provider(settings)

@@ -13,9 +13,9 @@ from tests.sms.helpers import MG_SID, SENDER, TO, msg
 
 @pytest.fixture()
 def outbox(storage):  # noqa: ANN001, ANN201
-    from shared_code.config import Settings
-    from shared_code.sms.outbox import OutboxProvider
-    from shared_code.storage.tables import TableStore
+    from shared_code.common.config import Settings
+    from shared_code.common.sms.outbox import OutboxProvider
+    from shared_code.common.storage.tables import TableStore
 
     return OutboxProvider(TableStore(Settings()))
 
@@ -26,7 +26,7 @@ def account() -> str:
 
 
 def test_send_records_row_and_returns_delivered(outbox, account):
-    from shared_code.sms.outbox import list_outbox
+    from shared_code.common.sms.outbox import list_outbox
 
     media = ("https://cdn.example.com/a.jpg",)
     callback = "https://api.example.com/status?m=1"
@@ -44,7 +44,7 @@ def test_send_records_row_and_returns_delivered(outbox, account):
 
 
 def test_rows_are_time_sorted_and_per_account(outbox, account):
-    from shared_code.sms.outbox import list_outbox
+    from shared_code.common.sms.outbox import list_outbox
 
     sids = [outbox.send(msg(account_id=account, body=f"n{i}")).sid for i in range(3)]
     outbox.send(msg(account_id=account + "x"))

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 
-from shared_code.sms.base import ProviderError
+from shared_code.common.sms.base import ProviderError
 from tests.sms.helpers import MG_SID, msg
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,7 +86,7 @@ def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prism]:
 @pytest.fixture()
 def contract(prism: Prism, make_settings: Callable[..., Any]) -> Iterator[Any]:
     """A TwilioProvider aimed at Prism; afterwards Prism must not have rejected anything."""
-    from shared_code.sms.twilio_provider import TwilioProvider
+    from shared_code.common.sms.twilio_provider import TwilioProvider
 
     prism.new_log()
     yield TwilioProvider(make_settings(twilio_account_sid=ACCOUNT_SID, twilio_auth_token="t" * 32,
@@ -114,7 +114,7 @@ def test_send_with_media_urls(prism, make_settings):
     multiple media_url parameters"). Prism 5.14-5.16 cannot read repeated form keys as an
     array (stoplightio/prism#2473), so it answers 422 "MediaUrl must be array": accept that
     one complaint and nothing else. Should Prism learn it, the send must simply pass."""
-    from shared_code.sms.twilio_provider import TwilioProvider
+    from shared_code.common.sms.twilio_provider import TwilioProvider
 
     provider = TwilioProvider(make_settings(twilio_account_sid=ACCOUNT_SID, twilio_auth_token="t" * 32,
                                             twilio_api_base_url=prism.base_url))
@@ -147,7 +147,7 @@ def test_find_sent_list_calls(contract, prism):
 
 def test_control_prism_rejects_an_invalid_request(prism, make_settings):
     """Proves the contract tests can fail: a malformed StatusCallback is a 422."""
-    from shared_code.sms.twilio_provider import TwilioProvider
+    from shared_code.common.sms.twilio_provider import TwilioProvider
 
     provider = TwilioProvider(make_settings(twilio_account_sid=ACCOUNT_SID, twilio_auth_token="t" * 32,
                                             twilio_api_base_url=prism.base_url))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from shared_code.sms.base import ProviderError
+from shared_code.common.sms.base import ProviderError
 from tests.sms.helpers import MG_SID, SENDER, TO, msg
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -260,8 +260,8 @@ def test_logs_never_hold_token_or_full_numbers(make_provider, fake, caplog):
 
 
 def test_modules_do_not_import_sdks_at_import_time():
-    code = ("import sys, shared_code.sms, shared_code.sms.twilio_provider, shared_code.sms.outbox,"
-            " shared_code.sms.factory; "
+    code = ("import sys, shared_code.common.sms, shared_code.common.sms.twilio_provider, shared_code.common.sms.outbox,"
+            " shared_code.common.sms.factory; "
             "print([m for m in ('twilio', 'requests', 'azure.data.tables', 'pydantic_settings')"
             " if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,

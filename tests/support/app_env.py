@@ -12,7 +12,7 @@ from contextlib import contextmanager
 def app_settings(env: dict[str, str]) -> Iterator[None]:
     """Set ``env`` in os.environ and drop the app's cached settings and clients, so the
     in-process host reads them; restore both on exit."""
-    from shared_code.services import context
+    from shared_code.common import context
 
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

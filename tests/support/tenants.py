@@ -26,7 +26,7 @@ class Tenant:
 
 
 def new_tenant(name: str = "Acme Dental", days: int = 30, region: str = "US") -> Tenant:
-    from shared_code.services import accounts, keys
+    from shared_code.accounts import accounts, keys
 
     account = accounts.create_account(name, new_phone("628"), region)
     key, text = keys.create_key(account.AccountId, "tests", days)

@@ -6,7 +6,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ["azure.data.tables", "azure.storage.queue", "azure.storage.blob", "azure.identity", "twilio",
-         "pydantic_settings", "phonenumbers", "shared_code.services"]
+         "pydantic_settings", "phonenumbers", "pydantic"]
+# The only shared code indexing may load: the send operations' table (standard library only).
+INDEX_TIME_SHARED = ["shared_code", "shared_code.messaging", "shared_code.messaging.catalog"]
 
 
 def test_indexing_function_app_leaves_heavy_sdks_unloaded():
@@ -14,3 +16,10 @@ def test_indexing_function_app_leaves_heavy_sdks_unloaded():
             f"print([m for m in {HEAVY!r} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_indexing_loads_no_feature_service_model_or_storage_module() -> None:
+    code = ("import sys, function_app; function_app.app.get_functions(); "
+            "print(sorted(m for m in sys.modules if m.startswith('shared_code')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == repr(INDEX_TIME_SHARED)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from shared_code.services.callbacks import CallbackRefused, _allowed_ip, check_peer, check_url
-from shared_code.services.keywords import classify, first_word
+from shared_code.triggers.callbacks import CallbackRefused, _allowed_ip, check_peer, check_url
+from shared_code.inbound.keywords import classify
+from shared_code.common.text.words import first_word
 
 
 @pytest.mark.parametrize("body,expected", [
@@ -104,8 +105,8 @@ def test_malformed_or_plain_http_urls_are_refused_without_dns(url, monkeypatch):
 
 
 def test_cursor_arithmetic_matches_descending_ids():
-    from shared_code.ids import desc_floor, desc_id_ms, new_desc_id
-    from shared_code.models.inbound import InboundMessage
+    from shared_code.common.ids import desc_floor, desc_id_ms, new_desc_id
+    from shared_code.inbound.models import InboundMessage
 
     ms = 1_780_000_000_123
     mid = new_desc_id(ms)
@@ -116,7 +117,7 @@ def test_cursor_arithmetic_matches_descending_ids():
 
 
 def test_every_media_item_is_kept_in_order():
-    from shared_code.services.inbound import media_items
+    from shared_code.inbound.receive import media_items
 
     params = {"NumMedia": "3", "MediaUrl0": "u0", "MediaContentType0": "image/png", "MediaUrl2": "u2",
               "MediaContentType2": "video/mp4", "MediaUrl1": "u1", "MediaContentType1": "image/gif"}

@@ -1,7 +1,7 @@
 import pytest
 
-from shared_code.errors import RateLimited, ValidationFailed
-from shared_code.services.paging import decode_token, encode_token, matches, paginate
+from shared_code.common.errors import RateLimited, ValidationFailed
+from shared_code.common.paging import decode_token, encode_token, matches, paginate
 from shared_code.web.ratelimit import RateLimiter
 
 
@@ -108,7 +108,7 @@ def test_failed_authentications_are_budgeted_per_key_and_per_address(clock):
 
 
 def test_audience_chunks_round_trip_and_stay_under_a_table_property():
-    from shared_code.storage.campaigns import AUDIENCE_CHUNK_CHARS, _chunks
+    from shared_code.messaging.storage import AUDIENCE_CHUNK_CHARS, _chunks
 
     values = [f"+1415{i:07d}" for i in range(10_000)] + ["01JD7Q0000000000000000000A"] * 3
     chunks = list(_chunks(values))

@@ -1,7 +1,7 @@
 import pytest
 
-from shared_code.errors import ValidationFailed
-from shared_code.text.phones import mask, to_e164
+from shared_code.common.errors import ValidationFailed
+from shared_code.common.text.phones import mask, to_e164
 
 
 @pytest.mark.parametrize(("raw", "region", "expected"), [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared_code.config import Settings
+from shared_code.common.config import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

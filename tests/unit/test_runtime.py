@@ -4,7 +4,7 @@ import json
 
 from pydantic import BaseModel
 
-from shared_code.errors import NotFound
+from shared_code.common.errors import NotFound
 from shared_code.web.request import ApiRequest
 from shared_code.web.runtime import endpoint, execute
 

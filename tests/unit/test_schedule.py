@@ -4,15 +4,9 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from shared_code.errors import Unprocessable, ValidationFailed
-from shared_code.text.schedule import (
-    check_window,
-    parse_date,
-    parse_instant,
-    parse_time,
-    reminder_times,
-    resolve_send_time,
-)
+from shared_code.common.errors import Unprocessable, ValidationFailed
+from shared_code.messaging.schedule import (check_window, parse_date, parse_instant, parse_time, reminder_times,
+                                            resolve_send_time)
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)

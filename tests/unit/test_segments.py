@@ -2,15 +2,9 @@
 
 import pytest
 
-from shared_code.errors import Unprocessable, ValidationFailed
-from shared_code.text.segments import (
-    GSM_BASIC,
-    GSM_EXTENSION,
-    MAX_BODY_CHARS,
-    SegmentInfo,
-    check_body,
-    count_segments,
-)
+from shared_code.common.errors import Unprocessable, ValidationFailed
+from shared_code.common.text.segments import (GSM_BASIC, GSM_EXTENSION, MAX_BODY_CHARS, SegmentInfo, check_body,
+                                              count_segments)
 
 EMOJI = "\U0001F600"  # 😀, outside the BMP: a surrogate pair (2 UTF-16 units)
 

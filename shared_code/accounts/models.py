@@ -1,0 +1,60 @@
+"""Accounts (one business each) and their API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..common.models import EntityModel
+
+DEFAULT_OPT_OUT_TEXT = "Reply STOP to opt out"
+DEFAULT_HELP_TEXT = "Reply STOP to unsubscribe. Msg&data rates may apply."
+DEFAULT_STOP_REPLY = "You have been unsubscribed and will receive no more messages from us. Reply START to resubscribe."
+DEFAULT_START_REPLY = "You have been resubscribed and will receive messages from us again. Reply STOP to unsubscribe."
+KEY_VALIDITY_DAYS = (30, 60, 90, 180, 365, 0)  # 0 = never expires
+
+
+class Account(EntityModel):
+    AccountId: str
+    Name: str
+    Phone: str
+    Region: str = "US"
+    TimeZone: str = "UTC"
+    OptOutText: str = DEFAULT_OPT_OUT_TEXT
+    HelpText: str = DEFAULT_HELP_TEXT
+    StopReplyText: str = DEFAULT_STOP_REPLY    # confirmation of STOP (unless Twilio replied)
+    StartReplyText: str = DEFAULT_START_REPLY  # confirmation of START
+    MessagingServiceSid: str = ""
+    CreatedAt: datetime
+
+
+class ApiKey(EntityModel):
+    KeyId: str
+    AccountId: str
+    Name: str
+    SecretHash: str
+    Days: int
+    CreatedAt: datetime
+    ExpiresAt: datetime | None = None
+    RevokedAt: datetime | None = None
+    LastUsedAt: datetime | None = None
+
+    def public(self) -> dict[str, object]:
+        """What may be shown about a key: never its hash."""
+        from ..common.clock import iso
+
+        return {"KeyId": self.KeyId, "AccountId": self.AccountId, "Name": self.Name,
+                "Days": self.Days, "CreatedAt": iso(self.CreatedAt), "ExpiresAt": iso(self.ExpiresAt),
+                "RevokedAt": iso(self.RevokedAt), "LastUsedAt": iso(self.LastUsedAt)}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the account every read and write is scoped to, and the key used."""
+
+    account: Account
+    key: ApiKey
+
+    @property
+    def account_id(self) -> str:
+        return self.account.AccountId

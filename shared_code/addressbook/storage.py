@@ -1,0 +1,174 @@
+"""The address book of every account in one table, PartitionKey = account id.
+
+Contacts, their phone index, groups, memberships and places share a partition so that a
+membership change, the contact's group list and the group's member count are written in one
+transaction: counts cannot drift, and a phone stays unique per account.
+
+RowKeys: ``c_<contact>``, ``p_<e164>`` (phone index), ``g_<group>``, ``m_<group>_<contact>``,
+``l_<place>``, ``x_<google place id>`` (place index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ..common.context import repos
+from ..common.storage.names import ADDRESS_BOOK
+from ..common.storage.rows import Op, create_op, delete_op, etag_of, get_row, replace_op, transact
+from ..common.storage.tables import TableStore, query_prefix
+from .models import Contact, Group, Member, Place
+
+_SCAN_ABOVE = 14 * 20  # more ids than 20 OR-filter queries hold: scan the contacts instead
+
+
+def _contact_row(acct: str, c: Contact) -> dict[str, Any]:
+    row = c.model_dump(exclude={"GroupIds"})
+    row.update(PartitionKey=acct, RowKey=f"c_{c.ContactId}", GroupIds=",".join(c.GroupIds))
+    return row
+
+
+def _contact(row: Any) -> Contact:
+    data = dict(row)
+    data["GroupIds"] = [g for g in (row.get("GroupIds") or "").split(",") if g]
+    return Contact.model_validate(data).with_etag(etag_of(row))  # type: ignore[return-value]
+
+
+def _row(acct: str, rk: str, model: Any, **extra: Any) -> dict[str, Any]:
+    row = model.model_dump()
+    row.update(extra, PartitionKey=acct, RowKey=rk)
+    return row
+
+
+def _model(cls: Any, row: Any) -> Any:
+    return cls.model_validate(dict(row)).with_etag(etag_of(row))
+
+
+class AddressBookRepository:
+    def __init__(self, store: TableStore) -> None:
+        self.store = store
+
+    @property
+    def table(self):  # noqa: ANN201 - TableClient, imported lazily
+        return self.store.table(ADDRESS_BOOK)
+
+    def transact(self, ops: Sequence[Op]) -> None:
+        transact(self.table, ops)
+
+    # ---- contacts ----
+    def get_contact(self, acct: str, contact_id: str) -> Contact | None:
+        row = get_row(self.table, acct, f"c_{contact_id}")
+        return _contact(row) if row else None
+
+    def get_contacts(self, acct: str, contact_ids: Sequence[str]) -> dict[str, Contact]:
+        """The ones of ``contact_ids`` that exist, by id: OR-filter queries (14 keys each, the
+        service's limit of 15 comparisons) for a few, one scan of the account's contacts for
+        many — it stops once every id is found."""
+        wanted = set(contact_ids)
+        found: dict[str, Contact] = {}
+        if len(wanted) > _SCAN_ABOVE:
+            for row in query_prefix(self.table, acct, "c_"):
+                if row["RowKey"][2:] in wanted:
+                    found[row["RowKey"][2:]] = _contact(row)
+                    if len(found) == len(wanted):
+                        break
+            return found
+        ids = sorted(wanted)
+        for i in range(0, len(ids), 14):
+            params: dict[str, Any] = {"pk": acct}
+            ors = []
+            for j, contact_id in enumerate(ids[i:i + 14]):
+                params[f"r{j}"] = f"c_{contact_id}"
+                ors.append(f"RowKey eq @r{j}")
+            flt = f"PartitionKey eq @pk and ( {' or '.join(ors)} )"
+            for row in self.table.query_entities(flt, parameters=params):
+                found[row["RowKey"][2:]] = _contact(row)
+        return found
+
+    def contact_id_for_phone(self, acct: str, phone: str) -> str | None:
+        row = get_row(self.table, acct, f"p_{phone}")
+        return row["ContactId"] if row else None
+
+    def list_contacts(self, acct: str, after_id: str | None = None) -> Iterator[Contact]:
+        after = f"c_{after_id}" if after_id else None
+        for row in query_prefix(self.table, acct, "c_", after):
+            yield _contact(row)
+
+    def insert_contact_ops(self, acct: str, c: Contact) -> list[Op]:
+        return [create_op(_contact_row(acct, c)),
+                create_op({"PartitionKey": acct, "RowKey": f"p_{c.Phone}", "ContactId": c.ContactId})]
+
+    def replace_contact_op(self, acct: str, c: Contact) -> Op:
+        return replace_op(_contact_row(acct, c), c.etag)
+
+    def phone_index_ops(self, acct: str, contact_id: str, old: str, new: str) -> list[Op]:
+        return [delete_op(acct, f"p_{old}"),
+                create_op({"PartitionKey": acct, "RowKey": f"p_{new}", "ContactId": contact_id})]
+
+    def delete_contact_ops(self, acct: str, c: Contact) -> list[Op]:
+        return [delete_op(acct, f"c_{c.ContactId}", c.etag), delete_op(acct, f"p_{c.Phone}")]
+
+    # ---- groups ----
+    def get_group(self, acct: str, group_id: str) -> Group | None:
+        row = get_row(self.table, acct, f"g_{group_id}")
+        return _model(Group, row) if row else None
+
+    def list_groups(self, acct: str, after_id: str | None = None) -> Iterator[Group]:
+        after = f"g_{after_id}" if after_id else None
+        for row in query_prefix(self.table, acct, "g_", after):
+            yield _model(Group, row)
+
+    def insert_group_op(self, acct: str, g: Group) -> Op:
+        return create_op(_row(acct, f"g_{g.GroupId}", g))
+
+    def replace_group_op(self, acct: str, g: Group) -> Op:
+        return replace_op(_row(acct, f"g_{g.GroupId}", g), g.etag)
+
+    def delete_group_op(self, acct: str, g: Group) -> Op:
+        return delete_op(acct, f"g_{g.GroupId}", g.etag)
+
+    def list_members(self, acct: str, group_id: str, after_contact: str | None = None) -> Iterator[Member]:
+        prefix = f"m_{group_id}_"
+        after = f"{prefix}{after_contact}" if after_contact else None
+        for row in query_prefix(self.table, acct, prefix, after):
+            yield _model(Member, row)
+
+    def add_member_op(self, acct: str, m: Member) -> Op:
+        return create_op(_row(acct, f"m_{m.GroupId}_{m.ContactId}", m))
+
+    def replace_member_op(self, acct: str, m: Member) -> Op:
+        return replace_op(_row(acct, f"m_{m.GroupId}_{m.ContactId}", m), None)
+
+    def remove_member_op(self, acct: str, group_id: str, contact_id: str) -> Op:
+        return delete_op(acct, f"m_{group_id}_{contact_id}")
+
+    # ---- places ----
+    def get_place(self, acct: str, place_id: str) -> Place | None:
+        row = get_row(self.table, acct, f"l_{place_id}")
+        return _model(Place, row) if row else None
+
+    def place_id_for_google_id(self, acct: str, google_place_id: str) -> str | None:
+        row = get_row(self.table, acct, f"x_{google_place_id}")
+        return row["PlaceId"] if row else None
+
+    def list_places(self, acct: str) -> Iterator[Place]:
+        for row in query_prefix(self.table, acct, "l_"):
+            yield _model(Place, row)
+
+    def insert_place_ops(self, acct: str, p: Place) -> list[Op]:
+        return [create_op(_row(acct, f"l_{p.PlaceId}", p)),
+                create_op({"PartitionKey": acct, "RowKey": f"x_{p.GooglePlaceId}", "PlaceId": p.PlaceId})]
+
+    def replace_place_op(self, acct: str, p: Place) -> Op:
+        return replace_op(_row(acct, f"l_{p.PlaceId}", p), p.etag)
+
+    def place_index_ops(self, acct: str, place_id: str, old: str, new: str) -> list[Op]:
+        return [delete_op(acct, f"x_{old}"),
+                create_op({"PartitionKey": acct, "RowKey": f"x_{new}", "PlaceId": place_id})]
+
+    def delete_place_ops(self, acct: str, p: Place) -> list[Op]:
+        return [delete_op(acct, f"l_{p.PlaceId}", p.etag), delete_op(acct, f"x_{p.GooglePlaceId}")]
+
+
+def address_book_repo() -> AddressBookRepository:
+    return repos().get(AddressBookRepository)

@@ -1,0 +1,59 @@
+"""Table Storage access: one service client per process, tables created on first use.
+
+Works with a connection string (Azurite, or a key-based account) and with identity-based
+settings (``AzureWebJobsStorage__accountName``) as deployed on Flex Consumption.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ..config import Settings, get_settings
+from .connection import build_client
+
+if TYPE_CHECKING:
+    from azure.data.tables import TableClient, TableServiceClient
+
+Entity = dict[str, Any]
+
+
+class TableStore:
+    """Hands out TableClients; creates each table once per process."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._service: TableServiceClient | None = None
+        self._clients: dict[str, TableClient] = {}
+        self._lock = threading.Lock()
+
+    def table(self, name: str) -> "TableClient":
+        full = f"{self.settings.table_prefix}{name}"
+        client = self._clients.get(full)
+        if client is not None:
+            return client
+        with self._lock:
+            if full not in self._clients:
+                if self._service is None:
+                    from azure.data.tables import TableServiceClient
+
+                    self._service = build_client(TableServiceClient, self.settings, "table")
+                self._service.create_table_if_not_exists(full)
+                self._clients[full] = self._service.get_table_client(full)
+            return self._clients[full]
+
+
+def prefix_filter(pk: str, prefix: str, after: str | None = None) -> tuple[str, dict[str, str]]:
+    """OData filter for rows of one partition whose RowKey starts with ``prefix``."""
+    lower = after if after and after > prefix else prefix
+    op = "gt" if after and after > prefix else "ge"
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return (f"PartitionKey eq @pk and RowKey {op} @lo and RowKey lt @hi",
+            {"pk": pk, "lo": lower, "hi": upper})
+
+
+def query_prefix(table: "TableClient", pk: str, prefix: str, after: str | None = None,
+                 select: list[str] | None = None) -> Iterator[Entity]:
+    flt, params = prefix_filter(pk, prefix, after)
+    yield from table.query_entities(flt, parameters=params, select=select, results_per_page=1000)

@@ -1,0 +1,151 @@
+"""``dispatch``: expand a due campaign into Recipients and queue ``send`` batches.
+
+Safe to run twice: a recipient row is created once (insert-if-absent), and a send batch
+queued again only finds recipients already past ``pending``. Its end is recorded on the campaign
+(``DispatchCompletedAt``) once every chunk is stored and queued: a run that died half-way leaves
+the campaign unfinished (never Sent on a partial audience) until a retried run completes it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from itertools import batched
+
+from ..addressbook.storage import address_book_repo
+from ..common.clock import utcnow
+from ..common.context import repos
+from ..common.storage.rows import StorageConflict
+from ..inbound.storage import optouts_repo
+from .models import (
+    CANCELLED,
+    MAX_SEND_BATCH,
+    NOT_DISPATCHED,
+    PENDING,
+    SENDING,
+    SKIPPED,
+    Campaign,
+    Recipient,
+    SendMessage,
+)
+from .storage import CONTACT_IDS, NUMBERS, campaigns_repo
+
+log = logging.getLogger("powertextor.dispatch")
+CHUNK = MAX_SEND_BATCH  # one table transaction, one send message
+CONTACT_BATCH = 5_000  # contact ids looked up together
+
+
+def _sources(c: Campaign) -> Iterator[tuple[str, str, str]]:
+    """(phone, contact id, name) for every recipient source: the stored audience and the
+    groups streamed page by page; contacts looked up a batch at a time (one deleted since the
+    send was made is skipped)."""
+    book, store = address_book_repo(), campaigns_repo()
+    for phone in store.audience(c, NUMBERS):
+        yield phone, "", ""
+    for ids in batched(store.audience(c, CONTACT_IDS), CONTACT_BATCH):
+        found = book.get_contacts(c.AccountId, ids)
+        for contact in (found[i] for i in ids if i in found):
+            yield contact.Phone, contact.ContactId, contact.full_name
+    for group_id in c.GroupIds:
+        for member in book.list_members(c.AccountId, group_id):
+            yield member.Phone, member.ContactId, member.Name
+
+
+def dispatch(account_id: str, campaign_id: str, version: int) -> str:
+    """Returns what happened (for the log line): dispatched, stale, cancelled, missing."""
+    store = campaigns_repo()
+    c = store.get(account_id, campaign_id)
+    if c is None:
+        return "missing"
+    if c.Status == CANCELLED:
+        store.unschedule(c)
+        return "cancelled"
+    if c.Version != version:
+        return "stale"  # rescheduled: a newer dispatch message exists
+    if c.DispatchCompletedAt is not None:
+        store.unschedule(c)
+        return "done"  # a repeated message: every recipient is stored and queued already
+    now = utcnow()
+    if c.SendDate > now and (c.SendDate - now).total_seconds() > 2:
+        return "early"  # a lost-dispatch re-queue raced a reschedule; the right message will fire
+    if c.Status in NOT_DISPATCHED:
+        c = _mark_sending(c, now)
+        if c is None:
+            return "cancelled"
+    opted_out = optouts_repo().all_opted_out(account_id)  # send checks again, just before texting
+    seen: set[str] = set()
+    chunk: list[Recipient] = []
+    total = 0
+    for phone, contact_id, name in _sources(c):
+        if phone in seen:
+            continue
+        seen.add(phone)
+        status = SKIPPED if phone in opted_out else PENDING
+        chunk.append(Recipient(Phone=phone, AccountId=account_id, ContactId=contact_id, Name=name, Status=status,
+                               ErrorCode="OptedOut" if status == SKIPPED else "", UpdatedAt=now))
+        if len(chunk) == CHUNK:
+            total += _flush(c, chunk)
+            chunk = []
+    total += _flush(c, chunk)
+    _record_completion(c, len(seen), utcnow(), nothing_to_send=seen <= opted_out)
+    store.unschedule(c)
+    log.info("campaign %s dispatched: %d recipients", campaign_id, len(seen))
+    return "dispatched"
+
+
+def _mark_sending(c: Campaign, now: datetime) -> Campaign | None:
+    store = campaigns_repo()
+    for _ in range(8):
+        if c.Status == CANCELLED:
+            return None
+        if c.Status not in NOT_DISPATCHED:
+            return c
+        c.Status, c.DispatchedAt = SENDING, now
+        try:
+            store.replace(c)
+            return store.get(c.AccountId, c.CampaignId) or c
+        except StorageConflict:
+            fresh = store.get(c.AccountId, c.CampaignId)
+            if fresh is None:
+                return None
+            c = fresh
+    return c
+
+
+def _record_completion(c: Campaign, count: int, now: datetime, *, nothing_to_send: bool) -> None:
+    """Dispatch is complete: written once (a re-run keeps the first record), ETag-guarded
+    against concurrent counter refreshes. With nobody to text (an empty group, unknown contact
+    ids, everyone opted out) no send batch will ever run, so the campaign is finished here."""
+    store = campaigns_repo()
+    for _ in range(8):
+        if c.DispatchCompletedAt is not None:
+            break
+        c.DispatchCompletedAt, c.DispatchedCount = now, count
+        try:
+            store.replace(c)
+            break
+        except StorageConflict:
+            fresh = store.get(c.AccountId, c.CampaignId)
+            if fresh is None:
+                return
+            c = fresh
+    else:
+        raise StorageConflict("changed")  # the message is retried; the re-run completes it
+    if nothing_to_send:
+        from .campaigns import refresh_counts
+
+        fresh = store.get(c.AccountId, c.CampaignId)
+        if fresh is not None:
+            refresh_counts(fresh)
+
+
+def _flush(c: Campaign, chunk: list[Recipient]) -> int:
+    if not chunk:
+        return 0
+    campaigns_repo().create_recipients(c.CampaignId, chunk)
+    # Queue every pending phone of the chunk, also ones created by an earlier run: send skips
+    # the ones already past pending, so a re-run loses no one and texts no one twice.
+    phones = [r.Phone for r in chunk if r.Status == PENDING]
+    if phones:
+        repos().queues.put(SendMessage(account_id=c.AccountId, campaign_id=c.CampaignId, phones=phones))
+    return len(chunk)

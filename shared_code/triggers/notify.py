@@ -1,0 +1,214 @@
+"""Deliveries to flows: one ``notify`` message per subscription and event, one POST each.
+
+A delivery record (Deliveries: subscription x event) makes every step safe to run twice:
+
+* the fan-out gives each notify message a token; the first message to create the record owns
+  the delivery, a duplicate fan-out's message (another token) is dropped;
+* each attempt N is claimed with an ETag-guarded write before the POST, so two copies of one
+  message cannot both post; a claim left by a dead worker is taken over after a grace time;
+* 2xx: delivered. 404/410: the subscription is removed. 429/5xx/timeouts/refused connections:
+  the record says "retry" and attempt N+1 is queued with exponential backoff (queue visibility),
+  until NOTIFY_MAX_AGE_SECONDS after the first attempt; then — and for any other answer — the
+  delivery is dead-lettered and counted on the subscription.
+
+Every POST carries ``X-PowerTextor-Event-Id`` (stable across retries, also in the body as
+EventId) and ``X-PowerTextor-Signature: sha256=<hex HMAC of the body>`` with the
+subscription's secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..common.clock import iso, utcnow
+from ..common.config import get_settings
+from ..common.context import repos
+from ..common.ids import new_id
+from ..common.queue_messages import consume
+from ..common.storage.rows import StorageConflict, retry_on_conflict
+from .models import D_DEAD, D_DELIVERED, D_FINAL, D_GONE, D_RETRY, D_SENDING, Delivery, NotifyMessage, Subscription
+from .storage import deliveries_repo, subscriptions_repo
+
+log = logging.getLogger("powertextor.notify")
+SIGNATURE_HEADER = "X-PowerTextor-Signature"
+EVENT_HEADER = "X-PowerTextor-Event-Id"
+STALE_GRACE = 20.0  # seconds beyond the POST timeout after which a claimed attempt is abandoned
+
+
+def enqueue(account_id: str, sub: Subscription, event_key: str, event_type: str, payload: dict[str, Any],
+            token: str | None = None) -> None:
+    repos().queues.put(NotifyMessage(account_id=account_id, subscription_id=sub.SubscriptionId, event_key=event_key,
+                                     token=token or new_id(), attempt=1, first_attempt_at=iso(utcnow()),
+                                     event_type=event_type, payload=payload))
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def event_id(sub_id: str, event_key: str) -> str:
+    return f"{event_key}-{sub_id}"
+
+
+def backoff_seconds(attempt: int) -> float:
+    s = get_settings()
+    base = min(s.notify_backoff_max_seconds, s.notify_backoff_seconds * 2.0 ** max(0, attempt - 1))
+    return base * random.uniform(0.9, 1.1)
+
+
+def _parse_time(text: Any, default: datetime) -> datetime:
+    if not isinstance(text, str) or not text:
+        return default
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return default
+
+
+def handle(msg: NotifyMessage) -> str:
+    """Process one notify message; returns the outcome for the log line."""
+    acct, sub_id, key, token = msg.account_id, msg.subscription_id, msg.event_key, msg.token
+    n = msg.attempt
+    payload = msg.payload
+    deliveries = deliveries_repo()
+    stale_after = timedelta(seconds=get_settings().notify_timeout_seconds + STALE_GRACE)
+    record: Delivery | None = None
+    for _ in range(8):
+        now = utcnow()
+        if n == 1 and record is None:  # the common case: a first attempt nobody has claimed yet
+            first = _parse_time(msg.first_attempt_at, now)
+            fresh = Delivery(SubscriptionId=sub_id, EventKey=key, EventId=event_id(sub_id, key), Token=token,
+                             Attempt=n, State=D_SENDING, SendingAt=now, FirstAttemptAt=first, UpdatedAt=now)
+            try:
+                deliveries.insert(acct, fresh)
+                record = fresh
+                break
+            except StorageConflict:
+                pass
+        current = deliveries.get(acct, sub_id, key)
+        if current is None:
+            if n == 1:
+                continue
+            current = Delivery(SubscriptionId=sub_id, EventKey=key, EventId=event_id(sub_id, key), Token=token,
+                               Attempt=n, State=D_RETRY, FirstAttemptAt=_parse_time(msg.first_attempt_at, now),
+                               UpdatedAt=now)  # its record vanished: start one for this attempt
+            try:
+                current.State, current.SendingAt = D_SENDING, now
+                deliveries.insert(acct, current)
+                record = current
+                break
+            except StorageConflict:
+                continue
+        if current.Token != token:
+            return "duplicate"          # another fan-out of the same event owns this delivery
+        if current.State in D_FINAL:
+            return current.State
+        if current.Attempt > n:
+            return "stale"
+        if current.State == D_SENDING:
+            age = now - (current.SendingAt or now)
+            if age < stale_after:       # a live worker is on it: look again once it must be done
+                _requeue(msg, n, (stale_after - age).total_seconds() + 1)
+                return "in-flight"
+        elif current.Attempt == n and current.State == D_RETRY:
+            # attempt n failed and n+1 may not have been queued (crash in between): queue it
+            due = current.NextAttemptAt or now
+            _requeue(msg, n + 1, (due - now).total_seconds())
+            return "requeued"
+        current.Attempt, current.State, current.SendingAt, current.UpdatedAt = n, D_SENDING, now, now
+        try:
+            deliveries.replace(acct, current)
+        except StorageConflict:
+            continue
+        record = current
+        break
+    if record is None:
+        raise RuntimeError(f"delivery {sub_id}/{key}: could not claim attempt {n}")
+    return _attempt(acct, record, msg, payload)
+
+
+def _attempt(acct: str, record: Delivery, msg: NotifyMessage, payload: dict[str, Any]) -> str:
+    from .callbacks import post_json
+    from .subscriptions import remove_gone
+
+    settings = get_settings()
+    sub = subscriptions_repo().get(acct, record.SubscriptionId)
+    if sub is None:
+        _finish(acct, record, D_GONE, 0, "the subscription was deleted")
+        return "unsubscribed"
+    body_data = {**payload, "EventId": record.EventId}
+    body = json.dumps(body_data, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    headers = {SIGNATURE_HEADER: sign(sub.Secret, body), EVENT_HEADER: record.EventId,
+               "X-PowerTextor-Event-Type": msg.event_type, "X-PowerTextor-Attempt": str(record.Attempt),
+               "User-Agent": "PowerTextor-Webhooks/1"}
+    result = post_json(sub.CallbackUrl, body, headers, settings.notify_timeout_seconds)
+    if 200 <= result.status < 300:
+        _finish(acct, record, D_DELIVERED, result.status, "")
+        return "delivered"
+    if result.status in (404, 410):
+        remove_gone(acct, sub.SubscriptionId)
+        _finish(acct, record, D_GONE, result.status, result.error)
+        return "gone"
+    transient = not result.refused and (result.status == 0 or result.status in (408, 425, 429)
+                                        or result.status >= 500)
+    now = utcnow()
+    if transient:
+        delay = max(backoff_seconds(record.Attempt), min(result.retry_after or 0, settings.notify_backoff_max_seconds))
+        if (now + timedelta(seconds=delay) - record.FirstAttemptAt).total_seconds() <= settings.notify_max_age_seconds:
+            record.State, record.NextAttemptAt = D_RETRY, now + timedelta(seconds=delay)
+            if _save(acct, record, result.status, result.error):
+                _requeue(msg, record.Attempt + 1, delay)
+            log.info("delivery %s attempt %d failed (%s); retry in %.0f s", record.EventId, record.Attempt,
+                     result.error, delay)
+            return "retry"
+    _finish(acct, record, D_DEAD, result.status, result.error or f"HTTP {result.status}")
+    _dead_letter(acct, sub, result.error or f"HTTP {result.status}", now)
+    log.warning("delivery %s dead-lettered after %d attempts: %s", record.EventId, record.Attempt, result.error)
+    return "dead"
+
+
+def _save(acct: str, record: Delivery, status: int, error: str) -> bool:
+    record.LastStatus, record.LastError, record.UpdatedAt = status, error[:500], utcnow()
+    try:
+        deliveries_repo().replace(acct, record)
+        return True
+    except StorageConflict:
+        log.warning("delivery %s: record changed under attempt %d; leaving it to the newer writer",
+                    record.EventId, record.Attempt)
+        return False
+
+
+def _finish(acct: str, record: Delivery, state: str, status: int, error: str) -> None:
+    record.State = state
+    if state == D_DELIVERED:
+        record.DeliveredAt = utcnow()
+    record.NextAttemptAt = None
+    _save(acct, record, status, error)
+
+
+def _dead_letter(acct: str, sub: Subscription, error: str, now: datetime) -> None:
+    repo = subscriptions_repo()
+
+    def attempt() -> None:
+        current = repo.get(acct, sub.SubscriptionId)
+        if current is None:
+            return
+        current.DeadLetterCount += 1
+        current.LastError, current.LastErrorAt = error[:500], now
+        repo.replace(current)
+
+    retry_on_conflict(attempt, tries=5, gave_up=lambda: None)  # best effort: the count is informative
+
+
+def _requeue(msg: NotifyMessage, n: int, delay: float) -> None:
+    repos().queues.put(msg.model_copy(update={"attempt": n}), max(0.0, delay))
+
+
+def on_notify(raw: bytes | str) -> None:
+    consume(raw, NotifyMessage, lambda m: f"{m.event_key} -> {m.subscription_id} {handle(m)}")
