@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any
 
 import azure.functions as func
@@ -34,15 +34,14 @@ class DevHost:
     ``connection_string`` overrides the AzureWebJobsStorage setting (tests pass their own
     Azurite); otherwise that setting is the storage account, as in Azure.
     ``port=0`` picks a free port (see :attr:`base_url`). ``poll_interval`` caps the idle queue
-    polling interval (default: host.json maxPollingInterval, at most 1 s). ``queue_lease_seconds``
+    polling interval (default: host.json maxPollingInterval; tests/inbound lower it). ``queue_lease_seconds``
     is how long a received queue message stays invisible; it is renewed every half lease while the
     function waits and runs (default: ``DEVHOST_QUEUE_LEASE_SECONDS``, else 600 s like the host).
 
     Construction validates the app as Azure's worker and host do and raises
     :class:`devhost.validation.AppRefused` for one Azure would not run, or that uses what
-    devhost does not model. Sync invocations share one
-    pool of ``PYTHON_THREADPOOL_THREAD_COUNT`` threads; host.json ``functionTimeout`` (or the
-    ``AzureFunctionsJobHost__functionTimeout`` setting) bounds each invocation.
+    devhost does not model. Invocations share one pool of ``PYTHON_THREADPOOL_THREAD_COUNT``
+    threads; host.json ``functionTimeout`` bounds each invocation.
     """
 
     def __init__(
@@ -63,8 +62,8 @@ class DevHost:
         self.port = port
         self.stop_timeout = stop_timeout
         self._connection_override = connection_string
-        default_poll = min(self.config.queues.max_polling_interval, 1.0)
-        self._poll_interval = default_poll if poll_interval is None else poll_interval
+        max_poll = self.config.queues.max_polling_interval
+        self._poll_interval = max_poll if poll_interval is None else poll_interval
         self.queue_lease_seconds = resolve_queue_lease(queue_lease_seconds)
         self._clients = QueueClients()
         self.invoker = Invoker(thread_count=sync_thread_count(), function_timeout=self.config.function_timeout)
@@ -127,12 +126,8 @@ class DevHost:
         self._stop_requested.set()
         return finished
 
-    def request_stop(self) -> None:
-        """Make :meth:`serve_forever` return (from any thread)."""
-        self._stop_requested.set()
-
     def serve_forever(self) -> None:
-        """Run until SIGINT/SIGTERM (or :meth:`request_stop`), then stop cleanly."""
+        """Run until SIGINT/SIGTERM, then stop cleanly (what ``python -m devhost`` does)."""
         previous: dict[int, Any] = {}
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -150,12 +145,6 @@ class DevHost:
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         log.info("%s received: shutting down", signal.Signals(signum).name)
         self._stop_requested.set()
-
-    def __enter__(self) -> "DevHost":
-        return self.start()
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.stop()
 
     # -- description ---------------------------------------------------------------------------------
     def describe(self) -> list[str]:

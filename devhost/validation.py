@@ -147,6 +147,11 @@ def check_modelled(function: Any) -> str | None:
         extra = sorted(set(binding.get_dict_repr()) - {"direction", "type", "name"} - _MODELLED_PROPERTIES[binding.type])
         if extra:
             return unmodelled(f"the {binding.type} binding's {', '.join(extra)}", "functions.py")
+    settings = sorted(s.setting_name for s in function._settings if s.setting_name != "function_name")
+    if settings:  # e.g. @app.retry: the host retries failed timer invocations
+        return unmodelled(f"the function setting {', '.join(settings)}", "invocation.py")
+    if function.http_type != "function":
+        return unmodelled(f"the {function.http_type!r} HTTP type (HTTP streaming)", "http.py")
     user_function = function.get_user_function()
     if inspect.iscoroutinefunction(user_function):
         return unmodelled("async def functions (the worker's event loop)", "invocation.py")

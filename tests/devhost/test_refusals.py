@@ -94,6 +94,13 @@ def blob_trigger(app: func.FunctionApp) -> None:
         pass
 
 
+def retry_policy(app: func.FunctionApp) -> None:
+    @app.retry(strategy="fixed_delay", max_retry_count="3", delay_interval="00:00:01")
+    @app.timer_trigger(schedule="0 * * * * *", arg_name="timer", use_monitor=False)
+    def tick(timer: func.TimerRequest) -> None:
+        pass
+
+
 def str_queue_parameter(app: func.FunctionApp) -> None:
     @app.queue_trigger(arg_name="msg", queue_name="q", connection="AzureWebJobsStorage")
     def consume(msg: str) -> None:
@@ -117,6 +124,7 @@ def str_queue_parameter(app: func.FunctionApp) -> None:
         pytest.param(http_out_parameter, "the http binding 'res'", "invocation.py", id="http-out-parameter"),
         pytest.param(queue_output, "the queue binding 'out'", "invocation.py", id="queue-output"),
         pytest.param(blob_trigger, "blobTrigger triggers", "functions.py", id="other-trigger"),
+        pytest.param(retry_policy, "the function setting retry_policy", "invocation.py", id="retry-policy"),
         pytest.param(str_queue_parameter, "a str trigger parameter", "invocation.py", id="generic-trigger-data"),
         pytest.param(queue(data_type=func.DataType.STRING), "the queueTrigger binding's dataType", "functions.py",
                      id="data-type"),
