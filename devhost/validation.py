@@ -187,7 +187,7 @@ def _check_modelled_timer(trigger: Any) -> str | None:
         return unmodelled("run_on_startup", "timers.py")
     if trigger.use_monitor is not False:
         return unmodelled("the schedule monitor (use_monitor is on unless set to False)", "timers.py")
-    if len(trigger.schedule.split()) != 6:  # TimeSpan ("00:05:00") and 5-field cron both load in Azure
+    if len(trigger.schedule.split()) != 6:  # TimeSpan and 5-field cron load too (TimerSchedule.Create, CronSchedule.HasSeconds)
         return unmodelled(f"the schedule {trigger.schedule!r}: only 6-field NCRONTAB is modelled", "timers.py")
     return None
 
