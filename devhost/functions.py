@@ -1,44 +1,29 @@
-"""What the app declares: each function's trigger, bindings and Python callable.
+"""What the app declares: each function's trigger and Python callable.
 
 Read once from ``app.get_functions()`` through :func:`devhost.validation.validate`, which refuses
-an app Azure's worker or host would not load (a second call on the same app raises "does not have
-a unique function name" unless its index is reset, which it does so a test can build two hosts).
+an app Azure's worker or host would not load, or one that uses what devhost does not model (a
+second call on the same app raises "does not have a unique function name" unless its index is
+reset, which it does so a test can build two hosts). What is left is one of three shapes: an HTTP
+trigger answering through ``$return``, a queue trigger, or a timer trigger, each a sync function
+whose only parameter is its trigger.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import azure.functions as func
-from azure.functions.decorators.core import OutputBinding as DeclaredOutput
 
-from devhost.validation import LoadInfo, validate
+from devhost.validation import validate
 
 log = logging.getLogger("devhost")
 
-Kind = Literal["http", "timer", "queue", "other"]
+Kind = Literal["http", "timer", "queue"]
 _KINDS: dict[str, Kind] = {"httpTrigger": "http", "timerTrigger": "timer", "queueTrigger": "queue"}
-
-
-def enum_text(value: Any) -> str:
-    """Decorator arguments may be enums (HttpMethod.GET) or plain strings."""
-    return str(value.value if isinstance(value, Enum) else value)
-
-
-@dataclass(frozen=True)
-class OutputBinding:
-    """An output binding other than the HTTP response: devhost only delivers queue outputs."""
-
-    name: str
-    type: str
-    queue_name: str | None = None
-    connection: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,65 +33,27 @@ class FunctionInfo:
     name: str
     kind: Kind
     trigger: Any
-    trigger_param: str
     user_function: Callable[..., Any]
-    is_async: bool
-    accepts_context: bool
-    has_return: bool = True  # False: returning anything but None fails the invocation, as in the worker
-    http_output: str | None = None
-    outputs: tuple[OutputBinding, ...] = ()
-    unsupported_inputs: tuple[str, ...] = field(default=())
+
+    @property
+    def has_return(self) -> bool:
+        """Only HTTP functions have a ``$return`` binding; the others must return None (dispatcher.py)."""
+        return self.kind == "http"
 
 
 def index(app: func.FunctionApp) -> list[FunctionInfo]:
-    """Every enabled function of ``app``; ``AzureWebJobs.<name>.Disabled=true`` skips one, as in Azure.
+    """Every enabled function of ``app``; ``AzureWebJobs.<name>.Disabled=true`` skips one, as in
+    Azure (kept: the benchmarks switch the pipeline functions off with it).
 
-    Raises :class:`devhost.validation.AppRefused` when Azure would not load the app.
+    Raises :class:`devhost.validation.AppRefused` when Azure would not load the app, or devhost
+    would run it differently.
     """
-    found = [_describe(f, info) for f, info in validate(app)]
     enabled = []
-    for info in found:
-        if os.environ.get(f"AzureWebJobs.{info.name}.Disabled", "").lower() in ("true", "1"):
-            log.info("function %s is disabled by AzureWebJobs.%s.Disabled", info.name, info.name)
+    for function in validate(app):
+        name = function.get_function_name()
+        if os.environ.get(f"AzureWebJobs.{name}.Disabled", "").lower() in ("true", "1"):
+            log.info("function %s is disabled by AzureWebJobs.%s.Disabled", name, name)
             continue
-        enabled.append(info)
+        trigger = function.get_trigger()
+        enabled.append(FunctionInfo(name, _KINDS[trigger.type], trigger, function.get_user_function()))
     return enabled
-
-
-def _describe(function: Any, loaded: LoadInfo) -> FunctionInfo:
-    trigger = function.get_trigger()
-    user_function = function.get_user_function()
-    http_output: str | None = None
-    outputs: list[OutputBinding] = []
-    unsupported: list[str] = []
-    for binding in function.get_bindings():
-        if binding is trigger:
-            continue
-        where = f"{function.get_function_name()}: {binding.type} binding {binding.name!r}"
-        if binding.type == "http":
-            http_output = binding.name
-        elif isinstance(binding, DeclaredOutput):
-            outputs.append(
-                OutputBinding(
-                    binding.name, binding.type,
-                    getattr(binding, "queue_name", None), getattr(binding, "connection", None),
-                )
-            )
-            if binding.type != "queue":
-                log.warning("%s (output) is not delivered by devhost", where)
-        else:
-            unsupported.append(binding.name)
-            log.warning("%s (input) is not supported by devhost: the function gets None", where)
-    return FunctionInfo(
-        name=function.get_function_name(),
-        kind=_KINDS.get(trigger.type, "other"),
-        trigger=trigger,
-        trigger_param=trigger.name,
-        user_function=user_function,
-        is_async=inspect.iscoroutinefunction(user_function),
-        accepts_context=loaded.requires_context,
-        has_return=loaded.has_return,
-        http_output=http_output,
-        outputs=tuple(outputs),
-        unsupported_inputs=tuple(unsupported),
-    )

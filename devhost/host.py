@@ -12,21 +12,18 @@ import signal
 import threading
 import time
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any
 
 import azure.functions as func
-from azure.functions.queue import QueueMessage
-from azure.functions.timer import TimerRequest
 
-from devhost.functions import FunctionInfo, enum_text, index
+from devhost.functions import FunctionInfo, index
 from devhost.http import HttpFrontend
-from devhost.invocation import Invoker, exception_summary, log_invocation
-from devhost.queues import QueueClients, QueueListener, output_sender
-from devhost.settings import (
-    HostConfig, resolve_app_setting, resolve_queue_lease, storage_connection_string, sync_thread_count,
-)
+from devhost.invocation import Invoker
+from devhost.queues import QueueClients, QueueListener
+from devhost.settings import HostConfig, resolve_queue_lease, storage_connection_string, sync_thread_count
 from devhost.timers import Schedule, TimerRunner, utcnow
+from devhost.validation import http_methods
 
 log = logging.getLogger("devhost")
 
@@ -34,17 +31,17 @@ log = logging.getLogger("devhost")
 class DevHost:
     """A local Functions host for one app. ``start()`` returns at once; ``stop()`` is graceful.
 
-    ``connection_string`` overrides every storage connection setting (tests pass their own
-    Azurite); otherwise each trigger's ``connection`` names an app setting, as in Azure.
+    ``connection_string`` overrides the AzureWebJobsStorage setting (tests pass their own
+    Azurite); otherwise that setting is the storage account, as in Azure.
     ``port=0`` picks a free port (see :attr:`base_url`). ``poll_interval`` caps the idle queue
-    polling interval (default: host.json maxPollingInterval, at most 1 s). ``queue_lease_seconds``
+    polling interval (default: host.json maxPollingInterval; tests/inbound lower it). ``queue_lease_seconds``
     is how long a received queue message stays invisible; it is renewed every half lease while the
     function waits and runs (default: ``DEVHOST_QUEUE_LEASE_SECONDS``, else 600 s like the host).
 
     Construction validates the app as Azure's worker and host do and raises
-    :class:`devhost.validation.AppRefused` for one Azure would not run. Sync invocations share one
-    pool of ``PYTHON_THREADPOOL_THREAD_COUNT`` threads; host.json ``functionTimeout`` (or the
-    ``AzureFunctionsJobHost__functionTimeout`` setting) bounds each invocation.
+    :class:`devhost.validation.AppRefused` for one Azure would not run, or that uses what
+    devhost does not model. Invocations share one pool of ``PYTHON_THREADPOOL_THREAD_COUNT``
+    threads; host.json ``functionTimeout`` bounds each invocation.
     """
 
     def __init__(
@@ -65,14 +62,11 @@ class DevHost:
         self.port = port
         self.stop_timeout = stop_timeout
         self._connection_override = connection_string
-        default_poll = min(self.config.queues.max_polling_interval, 1.0)
-        self._poll_interval = default_poll if poll_interval is None else poll_interval
+        max_poll = self.config.queues.max_polling_interval
+        self._poll_interval = max_poll if poll_interval is None else poll_interval
         self.queue_lease_seconds = resolve_queue_lease(queue_lease_seconds)
-        self._clients = QueueClients(self.config.queues)
-        self.invoker = Invoker(
-            output_sender(self._clients, self._connection_string, resolve_app_setting),
-            thread_count=sync_thread_count(), function_timeout=self.config.function_timeout,
-        )
+        self._clients = QueueClients()
+        self.invoker = Invoker(thread_count=sync_thread_count(), function_timeout=self.config.function_timeout)
         self._http = HttpFrontend(
             self.functions, self.invoker, route_prefix=self.config.route_prefix, admin=self._run_admin
         )
@@ -106,8 +100,6 @@ class DevHost:
                 self._start_queue(function)
             elif function.kind == "timer":
                 self._start_timer(function)
-            elif function.kind == "other":
-                log.warning("%s: %s triggers are not supported by devhost", function.name, function.kind)
         return self
 
     def stop(self, timeout: float | None = None) -> bool:
@@ -134,12 +126,8 @@ class DevHost:
         self._stop_requested.set()
         return finished
 
-    def request_stop(self) -> None:
-        """Make :meth:`serve_forever` return (from any thread)."""
-        self._stop_requested.set()
-
     def serve_forever(self) -> None:
-        """Run until SIGINT/SIGTERM (or :meth:`request_stop`), then stop cleanly."""
+        """Run until SIGINT/SIGTERM, then stop cleanly (what ``python -m devhost`` does)."""
         previous: dict[int, Any] = {}
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -158,12 +146,6 @@ class DevHost:
         log.info("%s received: shutting down", signal.Signals(signum).name)
         self._stop_requested.set()
 
-    def __enter__(self) -> "DevHost":
-        return self.start()
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.stop()
-
     # -- description ---------------------------------------------------------------------------------
     def describe(self) -> list[str]:
         """One line per function with its trigger, for the startup banner."""
@@ -171,69 +153,34 @@ class DevHost:
         for f in self.functions:
             t = f.trigger
             if f.kind == "http":
-                methods = ",".join(enum_text(m).upper() for m in t.methods) if t.methods else "*"
-                lines.append(f"{f.name}: [{methods}] {self.url(t.route if t.route is not None else f.name)}")
-            elif f.kind == "timer":
-                startup = " (runs on startup)" if t.run_on_startup else ""
-                lines.append(f"{f.name}: timer {self._resolve(t.schedule)}{startup}")
-            elif f.kind == "queue":
-                lines.append(f"{f.name}: queue {self._resolve(t.queue_name)}")
+                methods = ",".join(sorted(http_methods(t) or ["*"]))
+                lines.append(f"{f.name}: [{methods}] {self.url(t.route or f.name)}")
             else:
-                lines.append(f"{f.name}: {t.type} (not supported by devhost)")
+                lines.append(f"{f.name}: {f.kind} {t.schedule if f.kind == 'timer' else t.queue_name}")
         return lines
 
     # -- triggers ------------------------------------------------------------------------------------
-    def _connection_string(self, setting: str | None) -> str:
-        return self._connection_override or storage_connection_string(setting)
-
-    def _resolve(self, value: str) -> str:
-        try:
-            return resolve_app_setting(value)
-        except KeyError:
-            return value
-
     def _start_queue(self, function: FunctionInfo) -> None:
-        trigger = function.trigger
         try:
-            queue_name = resolve_app_setting(trigger.queue_name)
-            connection = self._connection_string(trigger.connection)
+            connection = self._connection_override or storage_connection_string()
         except KeyError as exc:
             log.error("%s: queue trigger not started: %s", function.name, exc.args[0])
             return
         listener = QueueListener(
             function, self.invoker, self._clients,
-            connection_string=connection, queue_name=queue_name, options=self.config.queues,
+            connection_string=connection, queue_name=function.trigger.queue_name, options=self.config.queues,
             max_poll_interval=self._poll_interval, lease_seconds=self.queue_lease_seconds,
         )
         self._listeners.append(listener)
         listener.start()
 
     def _start_timer(self, function: FunctionInfo) -> None:
-        try:
-            schedule = Schedule(resolve_app_setting(function.trigger.schedule))
-        except (KeyError, ValueError) as exc:
-            log.error("%s: timer not started: %s", function.name, exc.args[0])
-            return
-        runner = TimerRunner(function, self.invoker, schedule)
+        runner = TimerRunner(function, self.invoker, Schedule(function.trigger.schedule))  # checked at start
         self._timers.append(runner)
         runner.start()
 
-    def _run_admin(self, function: FunctionInfo, data: str) -> None:
-        """POST /admin/functions/{name}: run a non-HTTP function now (Core Tools has the same)."""
+    def _run_admin(self, function: FunctionInfo) -> None:
+        """POST /admin/functions/{name}: run a timer function now (Core Tools has the same)."""
         for timer in self._timers:
             if timer.function is function:
                 timer.fire(utcnow(), past_due=False)  # same no-overlap rule as scheduled ticks
-                return
-        started = time.perf_counter()
-        label = f"admin {function.kind}"
-        if function.kind == "timer":
-            value: Any = TimerRequest(past_due=False)
-        elif function.kind == "queue":
-            value = QueueMessage(id="admin", body=data.encode("utf-8"), dequeue_count=1)
-        else:
-            value = data
-        try:
-            self.invoker.invoke(function, value)
-            log_invocation(function, label, "Succeeded", started)
-        except Exception as exc:
-            log_invocation(function, label, exception_summary(exc), started, exc=exc)

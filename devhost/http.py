@@ -2,9 +2,10 @@
 
 Host behaviours mirrored on purpose: ``/{routePrefix}/{route}``; an unknown path *or* a known
 path with a method no function accepts is a bare 404; a function that raises, times out, or
-returns None for its ``$return`` response is a bare 500 (the traceback goes to the log, never to
-the client); an HTTP ``Out`` parameter left unset is an empty 200; keys and ``auth_level`` are
-not enforced (Core Tools doesn't locally either).
+returns None (or anything but an HttpResponse or str) is a bare 500 (the traceback goes to the
+log, never to the client). Functions must be ANONYMOUS: devhost does not check function keys, so
+it refuses other auth levels at start (devhost.validation) rather than let a call through that
+Azure would answer 401.
 
 The request reaches the function as the host converts it (GrpcMessageConversionExtensions.cs
 ``ToRpcHttp``): see :func:`build_request`.
@@ -12,7 +13,6 @@ The request reaches the function as the host converts it (GrpcMessageConversionE
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -26,14 +26,15 @@ from werkzeug.datastructures import Headers
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from devhost.functions import FunctionInfo, enum_text
+from devhost.functions import FunctionInfo
 from devhost.invocation import Invoker, exception_summary, log_invocation
-from devhost.routes import Route, Router, parse
+from devhost.routes import Route, Router
+from devhost.validation import http_methods
 
 log = logging.getLogger("devhost")
 
-# Admin trigger for non-HTTP functions, as Core Tools offers: POST /admin/functions/{name}.
-AdminRunner = Callable[[FunctionInfo, str], None]
+# Admin trigger for timer functions, as Core Tools offers: POST /admin/functions/{name}.
+AdminRunner = Callable[[FunctionInfo], None]
 
 
 class _Response(Response):
@@ -57,15 +58,10 @@ RAW_HEADERS = "devhost.raw_headers"
 
 
 def build_router(functions: Iterable[FunctionInfo]) -> Router[FunctionInfo]:
-    routes = []
-    for function in functions:
-        if function.kind != "http":
-            continue
-        template = function.trigger.route if function.trigger.route is not None else function.name
-        methods = function.trigger.methods
-        allowed = frozenset(enum_text(m).upper() for m in methods) if methods else None
-        routes.append(Route(parse(template), allowed, function, function.name))
-    return Router(routes)
+    """A route left empty is the function's name (ScriptHost.ValidateHttpFunction)."""
+    return Router(
+        Route(f.trigger.route or f.name, http_methods(f.trigger), f) for f in functions if f.kind == "http"
+    )
 
 
 class HttpFrontend:
@@ -117,7 +113,7 @@ class HttpFrontend:
         path = request.path
         if request.method == "POST" and path.lower().startswith("/admin/functions/"):
             return self._handle_admin(request, path[len("/admin/functions/"):])
-        rest = self._strip_prefix(path)
+        rest = self._strip_prefix(kestrel_path(_raw_target(request).partition("?")[0]))
         found = self._router.resolve(request.method, rest) if rest is not None else None
         if found is None:
             return _Response(status=404)
@@ -137,11 +133,7 @@ class HttpFrontend:
         label = f"http {request.method} {request.path}"
         req = build_request(request, route_params)
         try:
-            outcome = self._invoker.invoke(function, req)
-            value = outcome.http_response(function)
-            if value is None and function.http_output in (None, "$return"):  # the worker can't encode None
-                raise TypeError('unable to encode outgoing TypedData: unsupported type "http" for Python type "NoneType"')
-            response = to_wsgi_response(value)
+            response = to_wsgi_response(self._invoker.invoke(function, req))
         except Exception as exc:  # the app's bug: log it, answer like the host (bare 500)
             log_invocation(function, label, f"500 {exception_summary(exc)}", started, exc=exc)
             return _Response(status=500)
@@ -149,16 +141,16 @@ class HttpFrontend:
         return response
 
     def _handle_admin(self, request: Request, name: str) -> Response:
+        """Runs a timer function now. The host also takes queue functions here (with the message in
+        ``input``); devhost answers those 501, as this app's tests only run its timer."""
         function = self._functions.get(name.strip("/").lower())
         if function is None or self._admin is None or function.kind == "http":
             return _Response(status=404)
-        try:
-            payload = json.loads(request.get_data() or b"{}")
-            data = payload.get("input", "") if isinstance(payload, dict) else ""
-        except ValueError:
-            return _Response(status=400)
+        if function.kind != "timer":
+            return _Response("devhost runs only timer functions from /admin/functions; extend devhost/http.py first",
+                             status=501, content_type="text/plain; charset=utf-8")
         name = f"devhost-admin-{function.name}"
-        threading.Thread(target=self._admin, args=(function, str(data or "")), name=name, daemon=True).start()
+        threading.Thread(target=self._admin, args=(function,), name=name, daemon=True).start()
         return _Response(status=202)
 
 
@@ -173,8 +165,7 @@ def build_request(request: Request, route_params: dict[str, str]) -> func.HttpRe
     - ``body``: only when Content-Length > 0 (a chunked body without one arrives empty).
     """
     environ = request.environ
-    raw_target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
-    raw_path, _, raw_query = raw_target.partition("?")
+    raw_path, _, raw_query = _raw_target(request).partition("?")
     host = next((v for k, v in environ.get(RAW_HEADERS, ()) if k.lower() == "host"), None) or request.host
     url = f"{request.scheme}://{host}{_aspnet_path(raw_path)}" + (f"?{raw_query}" if raw_query else "")
     body = request.get_data(cache=False)  # read it all either way, so the connection stays usable
@@ -227,6 +218,21 @@ _PERCENT_2F = re.compile("%2f", re.IGNORECASE)
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 pchar, which PathString leaves unescaped
 
 
+def _raw_target(request: Request) -> str:
+    """The request target as the client sent it (WSGI's PATH_INFO has %2F decoded already)."""
+    return request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
+
+
+def kestrel_path(raw_path: str) -> str:
+    """The path the host routes on: Kestrel decodes every escape but %2F, so ``a%2Fb`` stays one
+    segment and reaches the function as the route value ``a%2Fb`` (dotnet/aspnetcore#2655, #17864)."""
+    parts = re.split("(%2f)", raw_path, flags=re.IGNORECASE)
+    try:
+        return "".join(part if i % 2 else unquote(part, errors="strict") for i, part in enumerate(parts))
+    except UnicodeDecodeError:
+        return raw_path
+
+
 def _aspnet_path(raw_path: str) -> str:
     """``Request.Path`` as the host prints it: Kestrel decodes escapes (all but %2F) and
     PathString re-escapes what is not a path character, so ``%7E`` comes back as ``~``."""
@@ -242,14 +248,14 @@ _DROPPED = {"content-length", "transfer-encoding", "connection"}
 
 
 def to_wsgi_response(value: Any) -> Response:
-    """Turn what the function returned into a response, as the worker's converter does
-    (None: an ``Out`` response left unset, which the host answers with an empty 200)."""
-    if value is None:
-        return _Response(status=200)
-    if isinstance(value, (str, bytes)):
+    """Turn what the function returned into a response, as the worker's converter does: an
+    HttpResponse, or a str (library http.py ``HttpResponseConverter.encode``; kept because a
+    return value can't be refused at start, and it costs two lines). Anything else, None
+    included, fails the invocation: the worker can't encode it."""
+    if isinstance(value, str):
         return _Response(value, status=200, content_type="text/plain; charset=utf-8")
     if not isinstance(value, func.HttpResponse):
-        raise TypeError(f"HTTP function returned {type(value).__name__}; expected HttpResponse, str or None")
+        raise TypeError(f'unable to encode outgoing TypedData: unsupported type "http" for Python type "{type(value).__name__}"')
     headers = Headers()
     for key, val in value.headers.items():
         if key.lower() not in _DROPPED:

@@ -55,13 +55,7 @@ class SyncPool:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._started = 0
-        self._busy = 0
         self._closed = False
-
-    @property
-    def busy(self) -> int:
-        """Threads running a call right now (timed-out calls that run on are not counted)."""
-        return self._busy
 
     def start(self) -> None:
         for _ in range(self.size):
@@ -94,16 +88,11 @@ class SyncPool:
                     raise PoolTimeout(started=False)
                 if job.state == _RUNNING:
                     job.abandoned = True
-                    self._count_busy(-1)
                     self._spawn()  # the stuck thread no longer counts: keep `size` threads for new work
                     raise PoolTimeout(started=True)
         if job.error is not None:
             raise job.error
         return job.result
-
-    def _count_busy(self, delta: int) -> None:
-        with self._lock:
-            self._busy += delta
 
     def _spawn(self) -> None:
         with self._lock:
@@ -120,7 +109,6 @@ class SyncPool:
                 if job.state == _DROPPED:
                     continue
                 job.state = _RUNNING
-                self._count_busy(+1)
             try:
                 job.result = job.fn()
             except BaseException as exc:  # handed to the caller, as a Future would
@@ -128,8 +116,6 @@ class SyncPool:
             with job.lock:
                 job.state = _DONE
                 abandoned = job.abandoned
-                if not abandoned:
-                    self._count_busy(-1)
             job.done.set()
             if abandoned:  # a replacement thread took this one's place when the call timed out
                 log.warning("a timed-out invocation finished on %s; its result was discarded", threading.current_thread().name)

@@ -1,4 +1,4 @@
-"""Queue triggers (and queue output bindings) over Azure Storage / Azurite, with the host's semantics.
+"""Queue triggers over Azure Storage / Azurite, with the host's semantics.
 
 Per trigger one poller thread receives up to ``batchSize`` messages under a lease (10 minutes
 unless configured) and hands each to the worker's one thread pool (devhost.invocation), fetching
@@ -9,8 +9,9 @@ function runs, its lease is renewed every half lease, as the host does, so a kil
 messages come back within one lease. Success deletes the message; failure (an exception, or
 ``functionTimeout`` passed) makes it visible again after ``visibilityTimeout``; the failure at
 ``maxDequeueCount`` copies the original text to ``<queue>-poison`` and deletes it. Text that is
-not valid base64 (with messageEncoding=base64) goes to poison without running the function.
-Messages are read raw (no SDK decode policy) so one bad message can't fail a whole receive.
+not valid base64 goes to poison without running the function (host.json messageEncoding must be
+base64, the host's default: devhost.settings refuses "none"). Messages are read raw (no SDK
+decode policy) so one bad message can't fail a whole receive.
 """
 
 from __future__ import annotations
@@ -20,17 +21,14 @@ import binascii
 import logging
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-import azure.functions as func
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.queue import QueueClient
 from azure.storage.queue import QueueMessage as StorageMessage
 from azure.functions.queue import QueueMessage as TriggerMessage
 
-from devhost.functions import FunctionInfo, OutputBinding
+from devhost.functions import FunctionInfo
 from devhost.invocation import Invoker, exception_summary, log_invocation
 from devhost.settings import QueueOptions
 
@@ -43,8 +41,7 @@ MAX_RECEIVE = 32  # the service's limit per receive
 class QueueClients:
     """Cached clients per (connection, queue), creating each queue the first time it is used."""
 
-    def __init__(self, options: QueueOptions) -> None:
-        self._options = options
+    def __init__(self) -> None:
         self._clients: dict[tuple[str, str], QueueClient] = {}
         self._lock = threading.Lock()
 
@@ -74,25 +71,9 @@ class QueueClients:
             except Exception:
                 pass
 
-    def encode(self, value: Any) -> str:
-        """Message text for an output value, in the host's messageEncoding."""
-        if isinstance(value, func.QueueMessage):
-            value = value.get_body()
-        data = value if isinstance(value, bytes) else str(value).encode("utf-8")
-        if self._options.message_encoding == "base64":
-            return base64.b64encode(data).decode("ascii")
-        return data.decode("utf-8")
 
-    def send(self, connection_string: str, queue_name: str, values: list[Any]) -> None:
-        client = self.get(connection_string, queue_name)
-        for value in values:
-            client.send_message(self.encode(value))
-
-
-def decode_body(text: str, encoding: str) -> bytes:
-    """Body bytes from the message text; raises ValueError for invalid base64 (=> poison)."""
-    if encoding != "base64":
-        return text.encode("utf-8")
+def decode_body(text: str) -> bytes:
+    """Body bytes from the base64 message text; raises ValueError for invalid base64 (=> poison)."""
     compact = "".join(text.split())  # .NET's Convert.FromBase64String ignores whitespace
     try:
         return base64.b64decode(compact, validate=True)
@@ -280,7 +261,7 @@ class QueueListener:
         content = message.content
         text = content if isinstance(content, str) else (content or b"").decode("utf-8", "replace")
         try:
-            body = decode_body(text, self._options.message_encoding)
+            body = decode_body(text)
         except ValueError as exc:
             self._poison(client, message, text)
             log_invocation(self.function, label, f"Poisoned without running: {exc}", started)
@@ -341,13 +322,3 @@ class QueueListener:
         poison.send_message(text)
         self._delete(client, message)
 
-
-def output_sender(
-    clients: QueueClients, connection_for: Callable[[str | None], str], resolve: Callable[[str], str]
-) -> Callable[[FunctionInfo, OutputBinding, list[Any]], None]:
-    """The Invoker's hook that delivers queue output bindings after a successful invocation."""
-
-    def send(function: FunctionInfo, binding: OutputBinding, values: list[Any]) -> None:
-        clients.send(connection_for(binding.connection), resolve(binding.queue_name or ""), values)
-
-    return send

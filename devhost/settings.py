@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from devhost import azurite
+from devhost.validation import unmodelled
 
 log = logging.getLogger("devhost")
 
@@ -23,6 +24,11 @@ STORAGE_SETTING = "AzureWebJobsStorage"
 LEASE_SETTING = "DEVHOST_QUEUE_LEASE_SECONDS"
 THREAD_COUNT_SETTING = "PYTHON_THREADPOOL_THREAD_COUNT"  # the Python worker's app setting
 HOST_JSON_OVERRIDE_PREFIX = "AzureFunctionsJobHost__"  # app settings that override host.json values
+# host.json as far as devhost reads it; "version", "logging" and "extensionBundle" don't change
+# how this app's functions behave (devhost logs its own way), so they are accepted and ignored.
+_HOST_JSON_IGNORED = {"version", "logging", "extensionBundle"}
+_HOST_JSON_READ = {"functionTimeout", "extensions"}
+_QUEUE_KEYS = {"batchSize", "newBatchThreshold", "maxDequeueCount", "visibilityTimeout", "maxPollingInterval", "messageEncoding"}
 # functionTimeout (ScriptJobHostOptionsSetup.cs): 30 min when host.json says nothing (Flex and
 # dedicated plans), "-1" means no limit, and anything under 1 s is refused at start.
 DEFAULT_FUNCTION_TIMEOUT = 30 * 60.0
@@ -31,12 +37,6 @@ DEFAULT_LEASE_SECONDS = 600  # the host receives queue messages for 10 minutes, 
 MAX_LEASE_SECONDS = 7 * 24 * 3600  # the service's limit for a visibility timeout
 _TIMESPAN = re.compile(r"^(?:(?P<days>\d+)\.)?(?P<h>\d+):(?P<m>\d+)(?::(?P<s>\d+(?:\.\d+)?))?$")
 _DAYS = re.compile(r"^-?\d+$")  # .NET's TimeSpan.Parse reads a bare integer as days ("-1" = minus one day)
-_SETTING_REF = re.compile(r"%([^%]+)%")
-
-
-def is_timespan(value: str) -> bool:
-    """Timer schedules may be a TimeSpan ("00:05:00") instead of an NCRONTAB expression."""
-    return bool(_TIMESPAN.match(value.strip()))
 
 
 def parse_timespan(value: str | int | float) -> float:
@@ -76,7 +76,6 @@ class QueueOptions:
     max_dequeue_count: int = 5
     visibility_timeout: float = 0.0
     max_polling_interval: float = 60.0
-    message_encoding: str = "base64"
 
 
 @dataclass(frozen=True)
@@ -89,20 +88,37 @@ class HostConfig:
 
     @classmethod
     def load(cls, path: Path | None, environ: MutableMapping[str, str] | None = None) -> "HostConfig":
-        """Read host.json, then apply ``AzureFunctionsJobHost__a__b`` app settings over it as the
-        host does (e.g. ``AzureFunctionsJobHost__functionTimeout=00:00:02``). A missing file means
-        all defaults (the real host needs one, we don't)."""
+        """Read host.json (a missing file means all defaults: the real host needs one, we don't).
+
+        Raises ValueError for what the host refuses (functionTimeout under 1 s) and for what
+        devhost does not model: host.json settings it doesn't read, messageEncoding "none", and
+        ``AzureFunctionsJobHost__a__b`` app settings (the host applies them over host.json).
+        """
+        env = os.environ if environ is None else environ
+        overrides = sorted(k for k in env if k.lower().startswith(HOST_JSON_OVERRIDE_PREFIX.lower()))
+        if overrides:
+            raise ValueError(unmodelled(f"app settings that override host.json ({', '.join(overrides)})", "settings.py"))
         data: dict[str, Any] = {}
         if path is not None and Path(path).exists():
             data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-        return cls.from_dict(apply_host_json_overrides(data, os.environ if environ is None else environ))
+        return cls.from_dict(data)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "HostConfig":
         extensions = data.get("extensions") or {}
         http = extensions.get("http") or {}
-        prefix = http.get("routePrefix", "api")
         q = extensions.get("queues") or {}
+        unread = sorted(
+            [k for k in data if k not in _HOST_JSON_IGNORED | _HOST_JSON_READ]
+            + [f"extensions.{k}" for k in extensions if k not in ("http", "queues")]
+            + [f"extensions.http.{k}" for k in http if k != "routePrefix"]
+            + [f"extensions.queues.{k}" for k in q if k not in _QUEUE_KEYS]
+        )
+        if unread:
+            raise ValueError(unmodelled(f"the host.json settings {', '.join(unread)}", "settings.py"))
+        if str(q.get("messageEncoding", "base64")).lower() != "base64":
+            raise ValueError(unmodelled('host.json messageEncoding "none"', "queues.py"))
+        prefix = http.get("routePrefix", "api")
         batch = int(q.get("batchSize", 16))
         queues = QueueOptions(
             batch_size=batch,
@@ -110,7 +126,6 @@ class HostConfig:
             max_dequeue_count=int(q.get("maxDequeueCount", 5)),
             visibility_timeout=parse_timespan(q.get("visibilityTimeout", 0)),
             max_polling_interval=parse_timespan(q.get("maxPollingInterval", 60)),
-            message_encoding=str(q.get("messageEncoding", "base64")).lower(),
         )
         return cls(
             route_prefix=(prefix or "").strip("/"),
@@ -136,27 +151,6 @@ def parse_function_timeout(value: str | int | float | None) -> float | None:
             f"10675199.02:48:05.4775807 (host.json functionTimeout is {value!r})."
         )
     return seconds
-
-
-def apply_host_json_overrides(data: dict[str, Any], environ: MutableMapping[str, str]) -> dict[str, Any]:
-    """host.json with ``AzureFunctionsJobHost__path__to__key`` settings applied (keys match
-    case-insensitively, as the host's configuration does)."""
-    merged = json.loads(json.dumps(data))
-    for name, value in environ.items():
-        if not name.lower().startswith(HOST_JSON_OVERRIDE_PREFIX.lower()):
-            continue
-        path = [p for p in name[len(HOST_JSON_OVERRIDE_PREFIX):].split("__") if p]
-        if not path:
-            continue
-        node = merged
-        for part in path[:-1]:
-            key = next((k for k in node if k.lower() == part.lower()), part)
-            if not isinstance(node.get(key), dict):
-                node[key] = {}
-            node = node[key]
-        key = next((k for k in node if k.lower() == path[-1].lower()), path[-1])
-        node[key] = value
-    return merged
 
 
 def sync_thread_count(environ: MutableMapping[str, str] | None = None) -> int:
@@ -227,19 +221,6 @@ def _setting_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def resolve_app_setting(value: str, environ: MutableMapping[str, str] | None = None) -> str:
-    """Replace ``%NAME%`` with the app setting NAME, as the host does in binding properties."""
-    env = os.environ if environ is None else environ
-
-    def lookup(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in env:
-            raise KeyError(f"app setting {name!r} (referenced as %{name}%) is not set")
-        return env[name]
-
-    return _SETTING_REF.sub(lookup, value)
-
-
 def resolve_queue_lease(
     value: int | None = None, environ: MutableMapping[str, str] | None = None
 ) -> int:
@@ -268,19 +249,14 @@ def is_development_storage(value: str | None) -> bool:
     return bool(value) and value.replace(" ", "").lower() == "usedevelopmentstorage=true"
 
 
-def storage_connection_string(
-    setting: str | None, environ: MutableMapping[str, str] | None = None
-) -> str:
-    """The connection string a binding's ``connection`` names (default AzureWebJobsStorage).
-
-    Like the host, tries ``<setting>`` and then ``AzureWebJobs<setting>``; understands
-    ``UseDevelopmentStorage=true`` as Azurite on its default ports.
-    """
+def storage_connection_string(environ: MutableMapping[str, str] | None = None) -> str:
+    """The AzureWebJobsStorage connection string (the only connection this app's triggers name;
+    devhost.validation refuses others); ``UseDevelopmentStorage=true`` is Azurite on its default
+    ports, as in the host."""
     env = os.environ if environ is None else environ
-    name = setting or STORAGE_SETTING
-    value = env.get(name) or env.get(f"AzureWebJobs{name}")
+    value = env.get(STORAGE_SETTING)
     if not value:
-        raise KeyError(f"storage connection setting {name!r} is not set")
+        raise KeyError(f"storage connection setting {STORAGE_SETTING!r} is not set")
     if is_development_storage(value):
         return azurite.connection_string(*azurite.DEFAULT_PORTS)
     return value

@@ -1,9 +1,11 @@
-"""Timer triggers: NCRONTAB schedules (seconds FIRST, UTC) or TimeSpan intervals ("hh:mm:ss").
+"""Timer triggers: 6-field NCRONTAB schedules (seconds FIRST, UTC), without the schedule monitor.
 
 croniter puts an optional 6th field (seconds) LAST, so NCRONTAB's fields are rotated before it
 sees them. Like the host, runs of one timer never overlap: a tick that comes while the previous
-run is still going is skipped. ``run_on_startup`` runs once at start; a tick run later than
-:data:`PAST_DUE_AFTER` gets ``past_due=True``.
+run is still going is skipped; a tick run later than :data:`PAST_DUE_AFTER` gets
+``past_due=True``. With ``use_monitor=False`` the host keeps no schedule status, so the function's
+``schedule_status`` is empty. TimeSpan and 5-field schedules, ``run_on_startup`` and the monitor
+load in Azure but are not modelled here: devhost.validation refuses them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from croniter import croniter
 
 from devhost.functions import FunctionInfo
 from devhost.invocation import Invoker, exception_summary, log_invocation
-from devhost.settings import is_timespan, parse_timespan
 
 log = logging.getLogger("devhost")
 
@@ -31,31 +32,16 @@ def utcnow() -> datetime:
 
 
 class Schedule:
-    """Next occurrence after a moment, for an NCRONTAB expression or a TimeSpan interval."""
+    """Next occurrence after a moment, for a 6-field NCRONTAB expression."""
 
     def __init__(self, expression: str) -> None:
         self.expression = expression.strip()
-        self._interval: timedelta | None = None
-        self._cron: str | None = None
-        if is_timespan(self.expression):
-            seconds = parse_timespan(self.expression)
-            if seconds <= 0:
-                raise ValueError(f"timer interval must be positive: {expression!r}")
-            self._interval = timedelta(seconds=seconds)
-            return
         fields = self.expression.split()
-        if len(fields) == 6:
-            self._cron = " ".join(fields[1:] + fields[:1])  # NCRONTAB "s m h dom mon dow" -> croniter
-        elif len(fields) == 5:
-            self._cron = self.expression
-        else:
-            raise ValueError(f"timer schedule needs 6 NCRONTAB fields (seconds first): {expression!r}")
-        if not croniter.is_valid(self._cron):
-            raise ValueError(f"invalid timer schedule {expression!r}")
+        self._cron = " ".join(fields[1:] + fields[:1])  # NCRONTAB "s m h dom mon dow" -> croniter
+        if len(fields) != 6 or not croniter.is_valid(self._cron):
+            raise ValueError(f"not a 6-field NCRONTAB schedule (seconds first): {expression!r}")
 
     def next_after(self, moment: datetime) -> datetime:
-        if self._interval is not None:
-            return moment + self._interval
         return croniter(self._cron, moment).get_next(datetime)
 
 
@@ -70,11 +56,8 @@ class TimerRunner:
         self._busy = threading.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"devhost-timer-{function.name}")
         self._thread = threading.Thread(target=self._run, name=f"devhost-timer-{function.name}", daemon=True)
-        self._last: datetime | None = None
 
     def start(self) -> None:
-        if self.function.trigger.run_on_startup:
-            self.fire(utcnow(), past_due=False)
         self._thread.start()
 
     def request_stop(self) -> None:
@@ -112,18 +95,7 @@ class TimerRunner:
         started = time.perf_counter()
         label = f"timer {self.schedule.expression}" + (" past due" if past_due else "")
         try:
-            nxt = self.schedule.next_after(max(utcnow(), scheduled))
-            request = TimerRequest(
-                past_due=past_due,
-                schedule_status={
-                    "Last": (self._last or scheduled).isoformat(),
-                    "Next": nxt.isoformat(),
-                    "LastUpdated": utcnow().isoformat(),
-                },
-                schedule={"AdjustForDST": True},
-            )
-            self._last = scheduled
-            self._invoker.invoke(self.function, request)
+            self._invoker.invoke(self.function, TimerRequest(past_due=past_due, schedule={"AdjustForDST": True}))
             log_invocation(self.function, label, "Succeeded", started)
         except Exception as exc:
             log_invocation(self.function, label, exception_summary(exc), started, exc=exc)

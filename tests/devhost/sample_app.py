@@ -33,6 +33,6 @@ def _record(event: str, msg: func.QueueMessage) -> None:
             out.write(f"{event} {os.getpid()} {msg.id} {msg.dequeue_count}\n")
 
 
-@app.timer_trigger(schedule="0 0 0 1 1 *", arg_name="timer")
+@app.timer_trigger(schedule="0 0 0 1 1 *", arg_name="timer", use_monitor=False)
 def sample_timer(timer: func.TimerRequest) -> None:
     pass

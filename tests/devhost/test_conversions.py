@@ -17,16 +17,18 @@ from devhost.host import DevHost
 def echo_app() -> func.FunctionApp:
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-    @app.route(route="echo/{*rest}", methods=["GET", "POST"])
     def echo(req: func.HttpRequest) -> func.HttpResponse:
         seen = {
             "url": req.url,
             "params": dict(req.params),
             "headers": dict(req.headers),
+            "route": dict(req.route_params),
             "body": req.get_body().decode("utf-8"),
         }
         return func.HttpResponse(json.dumps(seen), mimetype="application/json")
 
+    app.function_name("echo")(app.route(route="echo/{a}", methods=["GET", "POST"])(echo))
+    app.function_name("echo3")(app.route(route="echo/{a}/{b}/{c}", methods=["GET"])(echo))
     return app
 
 
@@ -85,6 +87,8 @@ def test_repeated_headers_are_joined_and_names_lower_cased(dev: DevHost) -> None
 def test_url_is_rebuilt_from_scheme_host_path_and_query(dev: DevHost) -> None:
     got = seen(dev, "/api/echo/caf%C3%A9/%7Euser/a%2Fb?x=%7E&y=1+2", headers=[("Host", "public.example:8443")])
     assert got["url"] == "http://public.example:8443/api/echo/caf%C3%A9/~user/a%2Fb?x=%7E&y=1+2"
+    # Routed on the path Kestrel decodes: every escape but %2F, which stays in the route value.
+    assert got["route"] == {"a": "café", "b": "~user", "c": "a%2Fb"}
 
 
 def test_body_only_with_a_positive_content_length(dev: DevHost) -> None:

@@ -64,7 +64,7 @@ def test_the_real_app_passes_every_load_rule() -> None:
     from function_app import app
 
     loaded = validate(app)
-    names = {function.get_function_name() for function, _ in loaded}
+    names = {function.get_function_name() for function in loaded}
     assert len(loaded) == 83 and {"GetAccount", "Dispatch", "Send", "Scheduler"} <= names
 
 
@@ -134,10 +134,10 @@ def test_colliding_and_reserved_routes() -> None:
             id="return-annotation-vs-$return",
         ),
         pytest.param(
-            lambda app: app.route(route="o", binding_arg_name="res")(plain_response_param),
-            "binding res is declared to have the \"out\" direction, but its annotation in Python is not a subclass "
-            "of azure.functions.Out",
-            id="out-binding-without-Out",
+            lambda app: app.route(route="o")(out_request),
+            "binding req is declared to have the \"in\" direction in function.json, but its annotation is "
+            "azure.functions.Out in Python",
+            id="Out-on-the-trigger",
         ),
         pytest.param(
             lambda app: app.queue_trigger(arg_name="msg", queue_name="q", connection="AzureWebJobsStorage")(queue_as_http),
@@ -151,9 +151,9 @@ def test_colliding_and_reserved_routes() -> None:
             id="non-type-annotation",
         ),
         pytest.param(
-            lambda app: app.route(route="c")(context_as_str),
-            "the \"context\" parameter is expected to be of type azure.functions.Context, got <class 'str'>",
-            id="context-annotation",
+            lambda app: app.route(route="c")(unresolvable),
+            "NameError: name 'NoSuchType' is not defined",
+            id="annotation-that-does-not-resolve",
         ),
         pytest.param(
             lambda app: app.route(route="e")(extra_parameter),
@@ -175,8 +175,8 @@ def returns_none(req: func.HttpRequest) -> None:
     return None
 
 
-def plain_response_param(req: func.HttpRequest, res: func.HttpResponse) -> None:
-    return None
+def out_request(req: func.Out[func.HttpRequest]) -> str:
+    return ""
 
 
 def queue_as_http(msg: func.HttpRequest) -> None:
@@ -187,7 +187,7 @@ def optional_request(req: typing.Optional[func.HttpRequest]) -> str:  # noqa: UP
     return ""
 
 
-def context_as_str(req: func.HttpRequest, context: str) -> str:
+def unresolvable(req: NoSuchType) -> str:  # type: ignore[name-defined]  # noqa: F821
     return ""
 
 
@@ -214,20 +214,28 @@ def test_every_failing_function_is_reported_not_only_the_first() -> None:
 
 
 def test_valid_forms_still_load() -> None:
-    """Out parameters, context, queue outputs, unannotated parameters: all fine in Azure."""
+    """Annotated or not, HttpResponse or str returns, any queue/timer return annotation (the
+    worker checks it only for $return): all fine in Azure, and modelled here."""
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-    @app.route(route="g", binding_arg_name="res")
-    def with_out(req: func.HttpRequest, res: func.Out[func.HttpResponse], context: func.Context) -> None:
-        return None
-
-    @app.queue_trigger(arg_name="msg", queue_name="q", connection="AzureWebJobsStorage")
-    @app.queue_output(arg_name="out", queue_name="o", connection="AzureWebJobsStorage")
-    def relay(msg: func.QueueMessage, out: func.Out[str]) -> None:
-        return None
+    @app.route(route="g")
+    def typed(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("")
 
     @app.route(route="s")
     def bare(req):  # noqa: ANN001, ANN202
         return "ok"
 
-    assert [f.get_function_name() for f, _ in validate(app)] == ["with_out", "relay", "bare"]
+    @app.route(route="t")
+    def text(req: func.HttpRequest) -> str:
+        return "ok"
+
+    @app.queue_trigger(arg_name="msg", queue_name="q", connection="AzureWebJobsStorage")
+    def consume(msg: func.QueueMessage) -> int:  # type: ignore[return]
+        pass
+
+    @app.timer_trigger(schedule="0 * * * * *", arg_name="timer", use_monitor=False)
+    def tick(timer) -> None:  # noqa: ANN001
+        pass
+
+    assert [f.get_function_name() for f in validate(app)] == ["typed", "bare", "text", "consume", "tick"]

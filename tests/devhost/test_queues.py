@@ -1,4 +1,6 @@
-"""Queue triggers against a real Azurite: decoding, retries, poison queue, delays, batching."""
+"""Queue triggers against a real Azurite: decoding, retries, poison queue, delays, batching.
+
+Queue output bindings and messageEncoding "none" are refused at start (tests/devhost/test_refusals.py)."""
 
 from __future__ import annotations
 
@@ -186,37 +188,6 @@ def test_batch_runs_concurrently_but_bounded(
     wait_for(lambda: len(seen.calls) == 10, timeout=15)
     assert 2 <= seen.peak <= 4
     assert sorted(c["body"] for c in seen.calls) == sorted(f"m{i}".encode() for i in range(10))
-
-
-def test_queue_output_binding_is_delivered_on_success(
-    run_host: Callable[..., DevHost], connection_string: str, queue_name: str,
-    producer: Callable[..., QueueClient], reader: Callable[..., QueueClient],
-) -> None:
-    app = func.FunctionApp()
-    out_queue = f"{queue_name}-out"
-
-    @app.queue_trigger(arg_name="msg", queue_name=queue_name, connection="AzureWebJobsStorage")
-    @app.queue_output(arg_name="out", queue_name=out_queue, connection="AzureWebJobsStorage")
-    def relay(msg: func.QueueMessage, out: func.Out[str]) -> None:
-        out.set(msg.get_body().decode().upper())
-
-    producer(queue_name).send_message("relay me")
-    start(run_host, app, connection_string)
-    target = reader(out_queue)
-    messages = wait_for(lambda: _exists(target) and target.peek_messages(), timeout=10)
-    assert messages[0].content == "RELAY ME"
-
-
-@pytest.mark.parametrize("encoding", ["none"])
-def test_message_encoding_none_reads_plain_text(
-    run_host: Callable[..., DevHost], connection_string: str, queue_name: str,
-    producer: Callable[..., QueueClient], host_json: Callable[..., Any], encoding: str,
-) -> None:
-    seen = Recorder()
-    producer(queue_name, encode=False).send_message("plain!")
-    start(run_host, queue_app(queue_name, seen.record), connection_string, host_json(messageEncoding=encoding))
-    wait_for(lambda: seen.calls)
-    assert seen.calls[0]["body"] == b"plain!"
 
 
 def test_lease_is_renewed_while_the_function_runs(

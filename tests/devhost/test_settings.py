@@ -11,8 +11,7 @@ import pytest
 from devhost import azurite
 from devhost.host import DevHost
 from devhost.settings import (
-    HostConfig, format_timespan, load_local_settings, parse_timespan, resolve_app_setting, resolve_queue_lease,
-    storage_connection_string,
+    HostConfig, format_timespan, load_local_settings, parse_timespan, resolve_queue_lease, storage_connection_string,
 )
 
 
@@ -59,20 +58,11 @@ def test_host_json_values_and_defaults(tmp_path: Path) -> None:
     assert config.route_prefix == ""
     q = config.queues
     assert (q.batch_size, q.new_batch_threshold, q.max_dequeue_count) == (8, 4, 2)
-    assert (q.visibility_timeout, q.max_polling_interval, q.message_encoding) == (5.0, 2.0, "base64")
+    assert (q.visibility_timeout, q.max_polling_interval) == (5.0, 2.0)
     assert config.function_timeout == 600
     defaults = HostConfig.load(tmp_path / "missing.json")
     assert defaults.route_prefix == "api" and defaults.queues.batch_size == 16 and defaults.queues.max_dequeue_count == 5
     assert defaults.function_timeout == 30 * 60  # the host's default on Flex Consumption
-
-
-def test_app_settings_override_host_json(tmp_path: Path) -> None:
-    """``AzureFunctionsJobHost__a__b`` app settings win over host.json, keys case-insensitive."""
-    path = tmp_path / "host.json"
-    path.write_text(json.dumps({"functionTimeout": "00:10:00", "extensions": {"queues": {"batchSize": 8}}}))
-    env = {"AzureFunctionsJobHost__FUNCTIONTIMEOUT": "00:00:03", "AzureFunctionsJobHost__extensions__queues__batchSize": "2"}
-    config = HostConfig.load(path, env)
-    assert (config.function_timeout, config.queues.batch_size) == (3, 2)
 
 
 def test_repo_host_json_parses() -> None:
@@ -91,15 +81,13 @@ def test_timespans() -> None:
         parse_timespan("5 seconds")
 
 
-def test_app_setting_references_and_connections() -> None:
-    env = {"NAME": "value", "MyConn": "UseDevelopmentStorage=true", "AzureWebJobsOther": "DefaultEndpointsProtocol=http;X"}
-    assert resolve_app_setting("q-%NAME%", env) == "q-value"
+def test_storage_connection() -> None:
+    dev_storage = {"AzureWebJobsStorage": "UseDevelopmentStorage=true"}
+    assert storage_connection_string(dev_storage) == azurite.connection_string(*azurite.DEFAULT_PORTS)
+    explicit = "DefaultEndpointsProtocol=http;X"
+    assert storage_connection_string({"AzureWebJobsStorage": explicit}) == explicit
     with pytest.raises(KeyError):
-        resolve_app_setting("%MISSING%", env)
-    assert storage_connection_string("MyConn", env) == azurite.connection_string(*azurite.DEFAULT_PORTS)
-    assert storage_connection_string("Other", env) == "DefaultEndpointsProtocol=http;X"
-    with pytest.raises(KeyError):
-        storage_connection_string(None, env)
+        storage_connection_string({"AzureWebJobsOther": explicit})
 
 
 def test_queue_lease_argument_wins_over_environment_then_default() -> None:

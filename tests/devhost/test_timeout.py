@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import azure.functions as func
 import pytest
@@ -90,31 +89,7 @@ def test_queue_message_past_the_timeout_comes_back_and_is_retried(
         release.set()
 
 
-def test_async_function_past_the_timeout_is_cancelled(
-    run_host: Callable[..., DevHost], host_json: Callable[..., Path],
-) -> None:
-    import asyncio
-
-    outcome: dict[str, Any] = {}
-    app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-
-    @app.route(route="sleepy")
-    async def sleepy(req: func.HttpRequest) -> str:
-        try:
-            await asyncio.sleep(10)
-        except asyncio.CancelledError:
-            outcome["cancelled"] = True
-            raise
-        return "woke"
-
-    dev = run_host(app, host_json_path=host_json(function_timeout="00:00:01"))
-    assert requests.get(dev.url("sleepy"), timeout=10).status_code == 500
-    wait_for(lambda: outcome.get("cancelled"), timeout=3)
-
-
-def test_timeout_comes_from_host_json_or_its_app_setting_override(
-    host_json: Callable[..., Path], monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_timeout_comes_from_host_json(host_json: Callable[..., Path]) -> None:
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
     @app.route(route="x")
@@ -124,8 +99,5 @@ def test_timeout_comes_from_host_json_or_its_app_setting_override(
     assert DevHost(app, port=0, host_json=host_json()).invoker.function_timeout == 30 * 60  # Flex default
     assert DevHost(app, port=0, host_json=host_json(function_timeout="00:10:00")).invoker.function_timeout == 600
     assert DevHost(app, port=0, host_json=host_json(function_timeout="-1")).invoker.function_timeout is None
-    monkeypatch.setenv("AzureFunctionsJobHost__functionTimeout", "00:00:02")
-    assert DevHost(app, port=0, host_json=host_json(function_timeout="00:10:00")).invoker.function_timeout == 2
-    monkeypatch.setenv("AzureFunctionsJobHost__functionTimeout", "00:00:00.500")
     with pytest.raises(ValueError, match="FunctionTimeout must be greater than 00:00:01"):
-        DevHost(app, port=0, host_json=host_json())
+        DevHost(app, port=0, host_json=host_json(function_timeout="00:00:00.500"))

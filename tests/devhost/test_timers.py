@@ -1,4 +1,7 @@
-"""Timer triggers: NCRONTAB with seconds first, run_on_startup, no overlapping runs."""
+"""Timer triggers: NCRONTAB with seconds first, no overlapping runs, no schedule monitor.
+
+TimeSpan and 5-field schedules, run_on_startup, the monitor and %NAME% schedules are refused at
+start (tests/devhost/test_refusals.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ class Ticks:
     def __init__(self) -> None:
         self.times: list[float] = []
         self.past_due: list[bool] = []
+        self.status: list[dict] = []
         self.active = 0
         self.peak = 0
         self._lock = threading.Lock()
@@ -29,6 +33,7 @@ class Ticks:
         with self._lock:
             self.times.append(time.monotonic())
             self.past_due.append(timer.past_due)
+            self.status.append(timer.schedule_status)
             self.active += 1
             self.peak = max(self.peak, self.active)
         time.sleep(sleep)
@@ -36,10 +41,10 @@ class Ticks:
             self.active -= 1
 
 
-def timer_app(schedule: str, ticks: Ticks, *, sleep: float = 0.0, run_on_startup: bool = False) -> func.FunctionApp:
+def timer_app(schedule: str, ticks: Ticks, *, sleep: float = 0.0) -> func.FunctionApp:
     app = func.FunctionApp()
 
-    @app.timer_trigger(schedule=schedule, arg_name="timer", run_on_startup=run_on_startup)
+    @app.timer_trigger(schedule=schedule, arg_name="timer", use_monitor=False)
     def tick(timer: func.TimerRequest) -> None:
         ticks.run(timer, sleep)
 
@@ -55,15 +60,7 @@ def test_every_second_schedule_fires_every_second(run_host: Callable[..., DevHos
     gaps = [b - a for a, b in zip(ticks.times, ticks.times[1:])]
     assert all(0.7 <= gap <= 1.3 for gap in gaps), gaps
     assert not any(ticks.past_due)
-
-
-def test_run_on_startup_fires_immediately(run_host: Callable[..., DevHost]) -> None:
-    ticks = Ticks()
-    before = time.monotonic()
-    run_host(timer_app("0 0 0 1 1 *", ticks, run_on_startup=True))  # otherwise: once a year
-    wait_for(lambda: ticks.times, timeout=2)
-    assert ticks.times[0] - before < 1.0
-    assert ticks.past_due == [False]
+    assert not any(ticks.status)  # no monitor, no ScheduleStatus: the worker hands over {}
 
 
 def test_runs_never_overlap(run_host: Callable[..., DevHost], caplog: pytest.LogCaptureFixture) -> None:
@@ -80,22 +77,14 @@ def test_runs_never_overlap(run_host: Callable[..., DevHost], caplog: pytest.Log
     assert "skipped: previous run still going" in caplog.text
 
 
-def test_schedule_from_app_setting(run_host: Callable[..., DevHost], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DEVHOST_TEST_SCHEDULE", "*/1 * * * * *")
-    ticks = Ticks()
-    dev = run_host(timer_app("%DEVHOST_TEST_SCHEDULE%", ticks))
-    assert any("timer */1 * * * * *" in line for line in dev.describe())
-    wait_for(lambda: ticks.times, timeout=3)
-
-
 def test_ncrontab_seconds_come_first() -> None:
     start = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
     assert Schedule("30 */5 * * * *").next_after(start) == datetime(2024, 5, 1, 12, 0, 30, tzinfo=timezone.utc)
     assert Schedule("0 15 9 * * *").next_after(start) == datetime(2024, 5, 2, 9, 15, 0, tzinfo=timezone.utc)
     assert Schedule("0 0 * * * 1").next_after(start) == datetime(2024, 5, 6, 0, 0, 0, tzinfo=timezone.utc)
-    assert Schedule("00:00:10").next_after(start) == datetime(2024, 5, 1, 12, 0, 10, tzinfo=timezone.utc)
-    with pytest.raises(ValueError):
-        Schedule("* * *")
+    for not_modelled in ("* * *", "00:00:10", "*/5 * * * *"):
+        with pytest.raises(ValueError):
+            Schedule(not_modelled)
 
 
 def test_admin_endpoint_runs_a_timer_now(run_host: Callable[..., DevHost]) -> None:
