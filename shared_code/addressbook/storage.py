@@ -16,7 +16,7 @@ from typing import Any
 from ..common.context import repos
 from ..common.storage.names import ADDRESS_BOOK
 from ..common.storage.rows import Op, create_op, delete_op, etag_of, get_row, replace_op, transact
-from ..common.storage.tables import TableStore, query_prefix
+from ..common.storage.tables import TableStore, query_keys, query_prefix
 from .models import Contact, Group, Member, Place
 
 _SCAN_ABOVE = 14 * 20  # more ids than 20 OR-filter queries hold: scan the contacts instead
@@ -73,21 +73,21 @@ class AddressBookRepository:
                     if len(found) == len(wanted):
                         break
             return found
-        ids = sorted(wanted)
-        for i in range(0, len(ids), 14):
-            params: dict[str, Any] = {"pk": acct}
-            ors = []
-            for j, contact_id in enumerate(ids[i:i + 14]):
-                params[f"r{j}"] = f"c_{contact_id}"
-                ors.append(f"RowKey eq @r{j}")
-            flt = f"PartitionKey eq @pk and ( {' or '.join(ors)} )"
-            for row in self.table.query_entities(flt, parameters=params):
-                found[row["RowKey"][2:]] = _contact(row)
+        for row in query_keys(self.table, acct, (f"c_{c}" for c in wanted)):
+            found[row["RowKey"][2:]] = _contact(row)
         return found
 
     def contact_id_for_phone(self, acct: str, phone: str) -> str | None:
         row = get_row(self.table, acct, f"p_{phone}")
         return row["ContactId"] if row else None
+
+    def contacts_for_phones(self, acct: str, phones: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """phone -> (contact id, full name) for the phones that belong to a contact: one query
+        per 14 phones, then one per 14 contacts found."""
+        ids = {row["RowKey"][2:]: str(row["ContactId"])
+               for row in query_keys(self.table, acct, (f"p_{p}" for p in phones))}
+        contacts = self.get_contacts(acct, list(set(ids.values()))) if ids else {}
+        return {phone: (cid, contacts[cid].full_name if cid in contacts else "") for phone, cid in ids.items()}
 
     def list_contacts(self, acct: str, after_id: str | None = None) -> Iterator[Contact]:
         after = f"c_{after_id}" if after_id else None

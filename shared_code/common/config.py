@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     callback_allow_localhost: bool = Field(
         default=False, validation_alias=AliasChoices("CALLBACK_ALLOW_LOCALHOST"),
         description="Local development only: trigger callbacks may go to 127.0.0.1/localhost, over http too.")
+    inbound_group_window_ms: float = Field(
+        default=100.0, ge=0, le=1000, validation_alias=AliasChoices("INBOUND_GROUP_WINDOW_MS"),
+        description="How long a received text's webhook waits for others to share its queue message.")
     notify_timeout_seconds: float = Field(default=10.0, gt=0, le=120,
                                           validation_alias=AliasChoices("NOTIFY_TIMEOUT_SECONDS"))
     notify_backoff_seconds: float = Field(

@@ -118,3 +118,11 @@ class InboundQueueMessage(QueueMessage):
     account_id: str = Field(alias="a", min_length=1)
     params: dict[str, str] = Field(alias="p")
     received_at: str = Field(default="", alias="r")
+
+
+class InboundGroupMessage(QueueMessage):
+    """Texts the webhook took together (``t``, each an ``InboundQueueMessage``): one queue
+    message and one storage transaction for all of them."""
+
+    QUEUE: ClassVar[str] = INBOUND_QUEUE
+    texts: list[InboundQueueMessage] = Field(alias="t", min_length=1)

@@ -1,6 +1,7 @@
-"""Received texts: the webhook only routes and enqueues; the ``inbound`` queue handler stores
-the text (once per MessageSid), applies STOP/START/HELP, fans out one ``notify`` message per
-matching subscription and sends the keyword reply. Every step is safe to run twice."""
+"""Received texts: the webhook only routes and enqueues (texts arriving together share one queue
+message); the ``inbound`` queue handler stores a message's texts (once per MessageSid), applies
+STOP/START/HELP, delivers them to the matching flows and sends the keyword replies. Every step
+is safe to run twice."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from ..common.text.phones import mask
 from ..common.text.words import first_word
 from ..triggers.models import MMS, SMS, Subscription
 from .keywords import classify
-from .models import InboundMessage, InboundQueueMessage, OptOutEvent
+from .models import InboundGroupMessage, InboundMessage, InboundQueueMessage, OptOutEvent
 from .storage import inbound_repo, new_row_id
 
 log = logging.getLogger("powertextor.inbound")
@@ -56,23 +57,70 @@ def _account_for(number: str) -> str | None:
     return account_id
 
 
+# Texts per inbound queue message and their JSON size: a queue message holds 64 KiB of base64
+# (48 KiB of JSON); one message's texts are stored in one table transaction of 2 rows each
+# (at most 100 operations).
+MAX_TEXTS_PER_MESSAGE = 32
+MAX_MESSAGE_CHARS = 40_000
+_group: Any = None
+
+
+def _enqueue(texts: list[InboundQueueMessage]) -> None:
+    repos().queues.put(texts[0] if len(texts) == 1 else InboundGroupMessage(texts=texts))
+
+
+def _size(text: InboundQueueMessage) -> int:
+    return len(json.dumps(text.wire(), separators=(",", ":")))
+
+
+def _webhook_group() -> Any:
+    """One group commit per process for the webhook's queue writes: texts arriving together
+    share one queue message, and every webhook answers only once its message is stored."""
+    global _group
+    if _group is None:
+        from ..common.coalesce import GroupCommit
+
+        _group = GroupCommit(lambda texts: _enqueue(texts), window=get_settings().inbound_group_window_ms / 1000,
+                             max_items=MAX_TEXTS_PER_MESSAGE, max_size=MAX_MESSAGE_CHARS, size_of=_size)
+    return _group
+
+
 def accept(params: dict[str, str]) -> str:
-    """Route a signed webhook to its account by the To number and enqueue it. Unknown numbers
-    are logged and dropped (Twilio gets 200 so it does not retry)."""
+    """Route a signed webhook to its account by the To number and enqueue it (with the texts
+    arriving at the same moment, in one message). Unknown numbers are logged and dropped
+    (Twilio gets 200 so it does not retry)."""
     to = (params.get("To") or "").strip()
     account_id = _account_for(to) if to else None
     if account_id is None:
         log.warning("text %s to unknown number %s dropped", params.get("MessageSid", "?"), mask(to))
         return "unknown-number"
-    repos().queues.put(InboundQueueMessage(account_id=account_id, params=params, received_at=iso(utcnow())))
+    _webhook_group().submit(InboundQueueMessage(account_id=account_id, params=params, received_at=iso(utcnow())))
     return "queued"
 
 
 # ---------------------------------------------------------------- queue side
 
 def on_inbound(raw: bytes | str) -> None:
-    consume(raw, InboundQueueMessage, lambda m: f"{m.params.get('MessageSid', '?')} "
-                                                f"{process(m.account_id, m.params, _time(m.received_at))}")
+    """One text (``InboundQueueMessage``) or a group of them (``InboundGroupMessage``)."""
+    if _is_group(raw):
+        consume(raw, InboundGroupMessage, lambda m: _process_texts(m.texts))
+    else:
+        consume(raw, InboundQueueMessage, lambda m: f"{m.params.get('MessageSid', '?')} {_process_texts([m])[0]}")
+
+
+def _is_group(raw: bytes | str) -> bool:
+    try:
+        doc = json.loads(raw)
+    except (ValueError, TypeError):
+        return False
+    return isinstance(doc, dict) and "t" in doc
+
+
+def _process_texts(texts: list[InboundQueueMessage]) -> list[str]:
+    by_account: dict[str, list[tuple[dict[str, str], datetime]]] = {}
+    for t in texts:
+        by_account.setdefault(t.account_id, []).append((t.params, _time(t.received_at)))
+    return [outcome for account_id, group in by_account.items() for outcome in process_many(account_id, group)]
 
 
 def _time(text: Any) -> datetime:
@@ -92,7 +140,10 @@ def media_items(params: dict[str, str]) -> list[dict[str, str]]:
             for i in sorted(indexes) if params.get(f"MediaUrl{i}")]
 
 
-def build(account: Account, params: dict[str, str], received_at: datetime) -> InboundMessage:
+def build(account: Account, params: dict[str, str], received_at: datetime,
+          contacts: dict[str, tuple[str, str]] | None = None) -> InboundMessage:
+    """The stored form of one webhook; ``contacts`` (phone -> (contact id, name)) when the
+    senders were looked up together, else one lookup here."""
     sid = params.get("MessageSid") or params.get("SmsMessageSid") or params.get("SmsSid") or ""
     if not sid:  # not from Twilio's messaging webhook, but signed: keep it, deduped on its content
         import hashlib
@@ -103,7 +154,9 @@ def build(account: Account, params: dict[str, str], received_at: datetime) -> In
     media = media_items(params)
     sender = (params.get("From") or "").strip()
     contact_id, contact_name = "", ""
-    if sender:
+    if contacts is not None:
+        contact_id, contact_name = contacts.get(sender, ("", ""))
+    elif sender:
         book = address_book_repo()
         contact_id = book.contact_id_for_phone(account.AccountId, sender) or ""
         contact = book.get_contact(account.AccountId, contact_id) if contact_id else None
@@ -119,22 +172,35 @@ def build(account: Account, params: dict[str, str], received_at: datetime) -> In
 
 
 def process(account_id: str, params: dict[str, str], received_at: datetime) -> str:
+    return process_many(account_id, [(params, received_at)])[0]
+
+
+def process_many(account_id: str, texts: list[tuple[dict[str, str], datetime]]) -> list[str]:
+    """Store a group of one account's texts once each, apply STOP/START/HELP, deliver them to
+    the matching flows and send keyword replies; returns each text's outcome.
+
+    A group costs a handful of storage calls whatever its size: one account read, one contact
+    lookup per 14 senders, one transaction for the texts, one subscription list, one
+    transaction for the delivery claims and one for their results (triggers.notify.deliver_many)."""
     from .optouts import apply_keyword
 
     account = accounts_repo().get(account_id)
     if account is None:
-        return "no-account"
-    stored, created = inbound_repo().insert_once(build(account, params, received_at))
-    event = apply_keyword(account, stored) if stored.KeywordAction else None
-    # Fan out on every run, also for a text already stored: a run that died before its
-    # notify messages were queued must not lose them. Each run's messages carry their own
-    # token and the first to claim a delivery owns it (notify.py): one POST per flow and text.
-    queued = fan_out(account, stored)
-    log.info("text %s from %s (%s): %d notifications queued", stored.MessageId, mask(stored.From),
-             "new" if created else "again", queued)
-    if event is not None and event.ReplyDue and not event.Replied:
-        _reply(account, stored, event)
-    return "stored" if created else "duplicate"
+        return ["no-account"] * len(texts)
+    senders = sorted({(p.get("From") or "").strip() for p, _ in texts} - {""})
+    contacts = address_book_repo().contacts_for_phones(account_id, senders)
+    built = [build(account, params, received_at, contacts) for params, received_at in texts]
+    stored = inbound_repo().insert_many(built)
+    events = [apply_keyword(account, m) if m.KeywordAction else None for m, _ in stored]
+    # Deliver on every run, also for texts already stored: a run that died before its
+    # deliveries were claimed must not lose them; a claimed one is not posted twice (notify.py).
+    delivered = fan_out_many(account, [m for m, _ in stored])
+    for (m, created), event in zip(stored, events):
+        log.info("text %s from %s (%s): %d flow(s)", m.MessageId, mask(m.From), "new" if created else "again",
+                 delivered.get(m.MessageId, 0))
+        if event is not None and event.ReplyDue and not event.Replied:
+            _reply(account, m, event)
+    return ["stored" if created else "duplicate" for _, created in stored]
 
 
 def matches(s: Subscription, m: InboundMessage) -> bool:
@@ -145,17 +211,18 @@ def matches(s: Subscription, m: InboundMessage) -> bool:
     return not s.Keyword or first_word(m.Body) == s.Keyword
 
 
-def fan_out(account: Account, m: InboundMessage) -> int:
-    from ..triggers.notify import enqueue
+def fan_out_many(account: Account, texts: list[InboundMessage]) -> dict[str, int]:
+    """Deliver each text to every matching subscription; returns flows per message id."""
+    from ..triggers.notify import Event, deliver_many
     from ..triggers.subscriptions import for_account
 
-    payload = payload_of(m)
-    count = 0
-    for s in for_account(account.AccountId):
-        if matches(s, m):
-            enqueue(account.AccountId, s, m.MessageId, "message.received", payload)
-            count += 1
-    return count
+    subs = for_account(account.AccountId)
+    events = [Event(s, m.MessageId, "message.received", payload_of(m)) for m in texts for s in subs if matches(s, m)]
+    deliver_many(account.AccountId, events)
+    counts: dict[str, int] = {}
+    for e in events:
+        counts[e.key] = counts.get(e.key, 0) + 1
+    return counts
 
 
 def payload_of(m: InboundMessage) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from ..common.clock import utcnow
 from ..common.context import repos
 from ..common.ids import new_desc_id
 from ..common.storage.names import INBOUND, OPT_OUT_LOG, OPT_OUTS
-from ..common.storage.rows import StorageConflict, create_op, from_row, get_row, replace_op, to_row, transact
+from ..common.storage.rows import (MAX_TRANSACTION_OPS, StorageConflict, create_op, from_row, get_row, replace_op, to_row,
+                                   transact)
 from ..common.storage.tables import TableStore, query_prefix
 from .models import InboundMessage, OptOut, OptOutEvent
 
@@ -63,6 +64,25 @@ class InboundRepository:
             m = m.model_copy(update={"MessageId": str(index["MessageId"])})
         self.table.upsert_entity(to_row(m, m.AccountId, MSG + m.MessageId))
         return m, True
+
+    def insert_many(self, texts: list[InboundMessage]) -> list[tuple[InboundMessage, bool]]:
+        """``insert_once`` for a group of one account's texts: one transaction of their index
+        and text rows when none is known yet (the common case), else text by text."""
+        firsts: dict[str, InboundMessage] = {}
+        for m in texts:
+            firsts.setdefault(m.MessageSid, m)
+        if len(firsts) == len(texts) and 2 * len(texts) <= MAX_TRANSACTION_OPS:
+            ops = []
+            for m in texts:
+                ops.append(create_op({"PartitionKey": m.AccountId, "RowKey": SID + m.MessageSid,
+                                      "MessageId": m.MessageId}))
+                ops.append(create_op(to_row(m, m.AccountId, MSG + m.MessageId)))
+            try:
+                transact(self.table, ops)
+                return [(m, True) for m in texts]
+            except StorageConflict:
+                pass  # one of them is known (a retried message): sort them out one by one
+        return [self.insert_once(m) for m in texts]
 
     def get(self, acct: str, message_id: str) -> InboundMessage | None:
         row = get_row(self.table, acct, MSG + message_id)

@@ -1,4 +1,5 @@
-"""Deliveries to flows: one ``notify`` message per subscription and event, one POST each.
+"""Deliveries to flows: one POST per subscription and event — a received text's first attempt
+straight from the inbound handler (``deliver_many``), every other through a ``notify`` message.
 
 A delivery record (Deliveries: subscription x event) makes every step safe to run twice:
 
@@ -23,6 +24,8 @@ import hmac
 import json
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,6 +42,7 @@ log = logging.getLogger("powertextor.notify")
 SIGNATURE_HEADER = "X-PowerTextor-Signature"
 EVENT_HEADER = "X-PowerTextor-Event-Id"
 STALE_GRACE = 20.0  # seconds beyond the POST timeout after which a claimed attempt is abandoned
+NOTIFY_CONCURRENCY = 8  # POSTs of one group in flight at once
 
 
 def enqueue(account_id: str, sub: Subscription, event_key: str, event_type: str, payload: dict[str, Any],
@@ -134,47 +138,125 @@ def handle(msg: NotifyMessage) -> str:
 
 
 def _attempt(acct: str, record: Delivery, msg: NotifyMessage, payload: dict[str, Any]) -> str:
-    from .callbacks import post_json
-    from .subscriptions import remove_gone
-
-    settings = get_settings()
     sub = subscriptions_repo().get(acct, record.SubscriptionId)
     if sub is None:
         _finish(acct, record, D_GONE, 0, "the subscription was deleted")
         return "unsubscribed"
+    outcome, delay = _settle(record, _post(sub, record, msg.event_type, payload))
+    saved = _save(acct, record)
+    _follow_up(acct, sub, record, msg, outcome, delay, saved)
+    return outcome
+
+
+def _post(sub: Subscription, record: Delivery, event_type: str, payload: dict[str, Any]) -> Any:
+    """One signed POST of an event to its flow; the callbacks module's result."""
+    from .callbacks import post_json
+
     body_data = {**payload, "EventId": record.EventId}
     body = json.dumps(body_data, ensure_ascii=False, separators=(",", ":"), default=str).encode()
     headers = {SIGNATURE_HEADER: sign(sub.Secret, body), EVENT_HEADER: record.EventId,
-               "X-PowerTextor-Event-Type": msg.event_type, "X-PowerTextor-Attempt": str(record.Attempt),
+               "X-PowerTextor-Event-Type": event_type, "X-PowerTextor-Attempt": str(record.Attempt),
                "User-Agent": "PowerTextor-Webhooks/1"}
-    result = post_json(sub.CallbackUrl, body, headers, settings.notify_timeout_seconds)
+    return post_json(sub.CallbackUrl, body, headers, get_settings().notify_timeout_seconds)
+
+
+def _settle(record: Delivery, result: Any) -> tuple[str, float | None]:
+    """What an answer means for the record (changed in place, not saved): delivered, gone
+    (404/410), retry after a delay (429/5xx/timeouts, until NOTIFY_MAX_AGE_SECONDS), or dead."""
+    settings = get_settings()
+    now = utcnow()
+    record.LastStatus, record.UpdatedAt, record.NextAttemptAt = result.status, now, None
     if 200 <= result.status < 300:
-        _finish(acct, record, D_DELIVERED, result.status, "")
-        return "delivered"
+        record.State, record.DeliveredAt, record.LastError = D_DELIVERED, now, ""
+        return "delivered", None
     if result.status in (404, 410):
-        remove_gone(acct, sub.SubscriptionId)
-        _finish(acct, record, D_GONE, result.status, result.error)
-        return "gone"
+        record.State, record.LastError = D_GONE, result.error[:500]
+        return "gone", None
     transient = not result.refused and (result.status == 0 or result.status in (408, 425, 429)
                                         or result.status >= 500)
-    now = utcnow()
     if transient:
         delay = max(backoff_seconds(record.Attempt), min(result.retry_after or 0, settings.notify_backoff_max_seconds))
         if (now + timedelta(seconds=delay) - record.FirstAttemptAt).total_seconds() <= settings.notify_max_age_seconds:
             record.State, record.NextAttemptAt = D_RETRY, now + timedelta(seconds=delay)
-            if _save(acct, record, result.status, result.error):
-                _requeue(msg, record.Attempt + 1, delay)
-            log.info("delivery %s attempt %d failed (%s); retry in %.0f s", record.EventId, record.Attempt,
-                     result.error, delay)
-            return "retry"
-    _finish(acct, record, D_DEAD, result.status, result.error or f"HTTP {result.status}")
-    _dead_letter(acct, sub, result.error or f"HTTP {result.status}", now)
-    log.warning("delivery %s dead-lettered after %d attempts: %s", record.EventId, record.Attempt, result.error)
-    return "dead"
+            record.LastError = result.error[:500]
+            return "retry", delay
+    record.State, record.LastError = D_DEAD, (result.error or f"HTTP {result.status}")[:500]
+    return "dead", None
 
 
-def _save(acct: str, record: Delivery, status: int, error: str) -> bool:
-    record.LastStatus, record.LastError, record.UpdatedAt = status, error[:500], utcnow()
+def _follow_up(acct: str, sub: Subscription, record: Delivery, msg: NotifyMessage, outcome: str,
+               delay: float | None, saved: bool) -> None:
+    """What a settled attempt sets off once its record is written."""
+    from .subscriptions import remove_gone
+
+    if outcome == "gone":
+        remove_gone(acct, sub.SubscriptionId)
+    elif outcome == "retry":
+        if saved:
+            _requeue(msg, record.Attempt + 1, delay or 0.0)
+        log.info("delivery %s attempt %d failed (%s); retry in %.0f s", record.EventId, record.Attempt,
+                 record.LastError, delay or 0.0)
+    elif outcome == "dead":
+        _dead_letter(acct, sub, record.LastError, record.UpdatedAt or utcnow())
+        log.warning("delivery %s dead-lettered after %d attempts: %s", record.EventId, record.Attempt,
+                    record.LastError)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event for one subscription, delivered by ``deliver_many``."""
+
+    sub: Subscription
+    key: str
+    type: str
+    payload: dict[str, Any]
+
+
+def group_token(sub: Subscription, key: str) -> str:
+    """The token of a delivery claimed by ``deliver_many``: the same on every run of the
+    message that made it, so a re-run's fallback message recognises the claim as its own."""
+    return "g" + hashlib.sha256(event_id(sub.SubscriptionId, key).encode()).hexdigest()[:24]
+
+
+def deliver_many(acct: str, events: list[Event]) -> None:
+    """First attempts of a group of events, posted from here rather than through one notify
+    message each: the claims in one transaction, the POSTs side by side, the results in one
+    transaction; retries go through notify messages as usual. If a claim exists already (the
+    message that made these events is being retried), every event of the group takes the
+    one-by-one way instead — a notify message with the same token, which finds its claim."""
+    if not events:
+        return
+    now = utcnow()
+    records = [Delivery(SubscriptionId=e.sub.SubscriptionId, EventKey=e.key,
+                        EventId=event_id(e.sub.SubscriptionId, e.key), Token=group_token(e.sub, e.key), Attempt=1,
+                        State=D_SENDING, SendingAt=now, FirstAttemptAt=now, UpdatedAt=now) for e in events]
+    messages = [NotifyMessage(account_id=acct, subscription_id=e.sub.SubscriptionId, event_key=e.key, token=r.Token,
+                              attempt=1, first_attempt_at=iso(now), event_type=e.type, payload=e.payload)
+                for e, r in zip(events, records)]
+    try:
+        deliveries_repo().insert_all(acct, records)
+    except StorageConflict:
+        for msg in messages:
+            repos().queues.put(msg)
+        return
+    workers = min(NOTIFY_CONCURRENCY, len(events))
+    if workers == 1:
+        results = [_post(events[0].sub, records[0], events[0].type, events[0].payload)]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(lambda pair: _post(pair[0].sub, pair[1], pair[0].type, pair[0].payload),
+                                    zip(events, records)))
+    settled = [_settle(r, result) for r, result in zip(records, results)]
+    try:
+        deliveries_repo().replace_all(acct, records)
+        saved = [True] * len(records)
+    except StorageConflict:
+        saved = [_save(acct, r) for r in records]
+    for e, r, msg, (outcome, delay), ok in zip(events, records, messages, settled, saved):
+        _follow_up(acct, e.sub, r, msg, outcome, delay, ok)
+
+
+def _save(acct: str, record: Delivery) -> bool:
     try:
         deliveries_repo().replace(acct, record)
         return True
@@ -185,11 +267,11 @@ def _save(acct: str, record: Delivery, status: int, error: str) -> bool:
 
 
 def _finish(acct: str, record: Delivery, state: str, status: int, error: str) -> None:
-    record.State = state
+    record.State, record.LastStatus, record.LastError, record.UpdatedAt = state, status, error[:500], utcnow()
     if state == D_DELIVERED:
-        record.DeliveredAt = utcnow()
+        record.DeliveredAt = record.UpdatedAt
     record.NextAttemptAt = None
-    _save(acct, record, status, error)
+    _save(acct, record)
 
 
 def _dead_letter(acct: str, sub: Subscription, error: str, now: datetime) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..common.context import repos
 from ..common.storage.names import DELIVERIES, SUBSCRIPTIONS
-from ..common.storage.rows import StorageConflict, create_op, delete_op, from_row, get_row, replace_op, to_row, transact
+from ..common.storage.rows import (MAX_TRANSACTION_OPS, StorageConflict, create_op, delete_op, from_row, get_row,
+                                   replace_op, to_row, transact)
 from ..common.storage.tables import TableStore, query_prefix
 from .models import Delivery, Subscription
 
@@ -89,6 +90,25 @@ class DeliveryRepository:
         except ResourceExistsError as err:
             raise StorageConflict("exists") from err
         d.with_etag(meta.get("etag"))
+
+    def insert_all(self, acct: str, records: list[Delivery]) -> None:
+        """Insert-if-absent for a group, all or none per transaction (StorageConflict("exists")
+        when any of a transaction's records is known); each takes its new ETag."""
+        for i in range(0, len(records), MAX_TRANSACTION_OPS):
+            chunk = records[i:i + MAX_TRANSACTION_OPS]
+            metas = transact(self.table, [create_op(to_row(d, acct, self.key(d.SubscriptionId, d.EventKey)))
+                                          for d in chunk])
+            for d, meta in zip(chunk, metas):
+                d.with_etag(meta.get("etag"))
+
+    def replace_all(self, acct: str, records: list[Delivery]) -> None:
+        """ETag-guarded replace of a group, all or none per transaction (StorageConflict)."""
+        for i in range(0, len(records), MAX_TRANSACTION_OPS):
+            chunk = records[i:i + MAX_TRANSACTION_OPS]
+            metas = transact(self.table, [replace_op(to_row(d, acct, self.key(d.SubscriptionId, d.EventKey)), d.etag)
+                                          for d in chunk])
+            for d, meta in zip(chunk, metas):
+                d.with_etag(meta.get("etag"))
 
     def replace(self, acct: str, d: Delivery) -> None:
         """ETag-guarded: StorageConflict("changed") when another worker wrote first; ``d``

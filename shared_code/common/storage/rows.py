@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from azure.data.tables import TableClient
 
 Op = tuple  # ("create" | "update" | "upsert" | "delete", entity[, kwargs])
+MAX_TRANSACTION_OPS = 100  # operations in one table transaction (the service's limit)
 
 
 class StorageConflict(Exception):
@@ -99,8 +100,8 @@ def transact(table: "TableClient", ops: Sequence[Op]) -> list[dict[str, Any]]:
 
     if not ops:
         return []
-    if len(ops) > 100:
-        raise ValueError("a table transaction holds at most 100 operations")
+    if len(ops) > MAX_TRANSACTION_OPS:
+        raise ValueError(f"a table transaction holds at most {MAX_TRANSACTION_OPS} operations")
     try:
         if len(ops) == 1 and ops[0][0] in _SINGLE:
             kind, entity, *kwargs = ops[0]

@@ -7,7 +7,7 @@ settings (``AzureWebJobsStorage__accountName``) as deployed on Flex Consumption.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings, get_settings
@@ -57,3 +57,19 @@ def query_prefix(table: "TableClient", pk: str, prefix: str, after: str | None =
                  select: list[str] | None = None) -> Iterator[Entity]:
     flt, params = prefix_filter(pk, prefix, after)
     yield from table.query_entities(flt, parameters=params, select=select, results_per_page=1000)
+
+
+KEYS_PER_QUERY = 14  # RowKey comparisons per OR filter (the service allows 15 comparisons in all)
+
+
+def query_keys(table: "TableClient", pk: str, row_keys: Iterable[str]) -> Iterator[Entity]:
+    """The rows of one partition with these RowKeys that exist: OR-filter queries of
+    ``KEYS_PER_QUERY`` keys each, instead of a point read per key."""
+    keys = sorted(set(row_keys))
+    for i in range(0, len(keys), KEYS_PER_QUERY):
+        params: dict[str, Any] = {"pk": pk}
+        ors = []
+        for j, key in enumerate(keys[i:i + KEYS_PER_QUERY]):
+            params[f"r{j}"] = key
+            ors.append(f"RowKey eq @r{j}")
+        yield from table.query_entities(f"PartitionKey eq @pk and ( {' or '.join(ors)} )", parameters=params)
