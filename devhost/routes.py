@@ -26,8 +26,9 @@ _PARAM = re.compile(r"^\{([^{}/?*=:]+)\}$")  # ASP.NET's parameter-name characte
 _LITERAL = re.compile(r"^[^{}]+$")
 
 
-def _segments(template: str) -> list[str]:
-    text = template.strip().strip("/")
+def _segments(text: str) -> list[str]:
+    """A template's or a path's segments; outer "/" ignored (whitespace is part of a segment)."""
+    text = text.strip("/")
     return text.split("/") if text else []
 
 

@@ -97,6 +97,7 @@ def test_a_parameter_is_exactly_one_segment(dev: DevHost) -> None:
     assert get(dev, "items").status_code == 404
     assert get(dev, "items/7/8").status_code == 404
     assert get(dev, "items/a%2Fb").text == "item:a%2Fb"  # %2F is not a separator (Kestrel keeps it escaped)
+    assert get(dev, "items/%0A").text == "item:\n"  # a segment of whitespace is still a segment
 
 
 def test_matching_is_case_insensitive_and_ignores_trailing_slash(dev: DevHost) -> None:
