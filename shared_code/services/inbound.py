@@ -14,7 +14,7 @@ from typing import Any
 from ..clock import iso, utcnow
 from ..config import get_settings
 from ..models.accounts import Account
-from ..models.inbound import MMS, SMS, InboundMessage, OptOutEvent, Subscription
+from ..models.inbound import MMS, SMS, InboundMessage, OptOutEvent, ReceivedText, Subscription
 from ..storage.inbound import new_row_id
 from ..storage.names import INBOUND_QUEUE
 from ..text.phones import mask
@@ -207,10 +207,10 @@ def _reply(account: Account, m: InboundMessage, event: OptOutEvent) -> None:
 
 # ---------------------------------------------------------------- API side
 
-def message_data(m: InboundMessage) -> dict[str, Any]:
+def message_data(m: InboundMessage) -> ReceivedText:
     data = payload_of(m)
     data.pop("EventType", None)
-    return data
+    return ReceivedText(**data)
 
 
 def kind_of(m: InboundMessage) -> str:

@@ -12,10 +12,8 @@ means a slow write cannot land behind a cursor that already moved past it. The f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 from ..errors import NotFound, ValidationFailed
-from ..models.inbound import MMS, SMS, InboundMessage, PollQuery, ReceivedQuery
+from ..models.inbound import MMS, SMS, InboundMessage, PollQuery, ReceivedQuery, ReceivedText
 from ..ids import desc_floor, desc_id_ms
 from ..storage.inbound import now_ms
 from ..text.phones import to_e164
@@ -31,7 +29,7 @@ DEFAULT_PAGE = 100
 
 @dataclass(frozen=True)
 class PollResult:
-    items: list[dict[str, Any]]
+    items: list[ReceivedText]
     cursor: str
 
 
@@ -54,7 +52,7 @@ def _keep(caller: Caller, kind: str | None, phone_field: str, phone: str | None,
     return keep
 
 
-def list_received(caller: Caller, query: ReceivedQuery) -> Page[dict[str, Any]]:
+def list_received(caller: Caller, query: ReceivedQuery) -> Page[ReceivedText]:
     """Newest first, one page at a time (``NextLink`` carries the skiptoken)."""
     repo = repos().inbound
     keep = _keep(caller, _kind(query.Kind), "From", query.From)
@@ -63,7 +61,7 @@ def list_received(caller: Caller, query: ReceivedQuery) -> Page[dict[str, Any]]:
     return Page([message_data(m) for m in page.items], page.next_token)
 
 
-def get_received(caller: Caller, message_id: str) -> dict[str, Any]:
+def get_received(caller: Caller, message_id: str) -> ReceivedText:
     m = repos().inbound.get(caller.account_id, message_id) if message_id.isalnum() else None
     if m is None:
         raise NotFound(f"No received text {message_id[:40]}.", code="MessageNotFound", field="messageId")

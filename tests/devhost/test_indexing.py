@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def renamed_copy(tmp_path: Path) -> Path:
-    """A module holding a copy of the real GetAccount (functions/account.py) whose handler
+    """A module holding a copy of the real HTTP registration (functions/http.py) whose handler
     parameter is renamed from ``req`` to ``request``, and an app that registers it."""
-    source = (ROOT / "functions" / "account.py").read_text()
-    assert "def GetAccount(req: func.HttpRequest)" in source and "respond(req," in source
+    source = (ROOT / "functions" / "http.py").read_text()
+    assert "def handler(req: func.HttpRequest)" in source and "respond(req," in source
     copy = (
         source.replace("from ._http import", "from functions._http import")
         .replace("(req: func.HttpRequest)", "(request: func.HttpRequest)")
