@@ -258,8 +258,8 @@ class SentCampaign(CampaignOut):
     """The campaign a send action made."""
 
     model_config = ConfigDict(title="SentCampaign")
-    Reminders: list[CampaignOut] | None = doc("Reminders", "Every reminder the action scheduled, earliest first, "
-                                                           "when it asked for more than one.", None)
+    Reminders: list[CampaignOut] = doc("Reminders", "Every reminder the action scheduled, earliest first, when it "
+                                                    "asked for more than one.", [])
 
 
 class RecipientOut(ResponseModel):

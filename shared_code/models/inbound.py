@@ -239,8 +239,8 @@ class NewSubscription(SubscriptionOut):
     """The registration made for the flow."""
 
     model_config = ConfigDict(title="NewSubscription")
-    Secret: str | None = doc("Signing Secret", "The key of the X-PowerTextor-Signature header (HMAC-SHA256 of the "
-                                               "body) on every notification; shown once.", None, visibility=INTERNAL)
+    Secret: str = doc("Signing Secret", "The key of the X-PowerTextor-Signature header (HMAC-SHA256 of the body) on "
+                                        "every notification; shown once.", "", visibility=INTERNAL)
 
     @classmethod
     def of(cls, s: Subscription, **values: Any) -> Any:
