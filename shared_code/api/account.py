@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..web.operations import Envelope, Feature, lazy
+
+if TYPE_CHECKING:
+    from ..web.runtime import Call
 
 accounts = lazy("shared_code.models.accounts")
 api = Feature("shared_code.models.accounts")
@@ -15,5 +18,5 @@ ACCOUNT = Envelope("AccountResponse", "The account of the connection.", data="Ac
 @api.get("account", "GetAccount", ok=ACCOUNT, ok_description="The account.", visibility="advanced",
          summary="Get my account",
          description="Returns the account and API key of this connection; it also tests the connection.")
-def get_account(call: Any) -> Any:
+def get_account(call: Call) -> Any:
     return accounts.AccountOut.of(call.caller.account, call.caller.key)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..web.operations import Envelope, Feature, Param, lazy
 from .dropdowns import CONTACT_ID
+
+if TYPE_CHECKING:
+    from ..web.runtime import Call
 
 contacts = lazy("shared_code.services.contacts")
 api = Feature("shared_code.models.address_book")
@@ -20,14 +23,14 @@ CONTACT_PATH = {"contactId": Param("Contact", "The contact's id (pick from the l
 @api.get("contacts", "GetContacts", query="ListQuery", ok=CONTACTS, ok_description="The contacts.",
          visibility="advanced", summary="Get Contacts",
          description="Lists the contacts of your account sorted by name, optionally filtered by a search and paged.")
-def list_contacts(call: Any) -> Any:
+def list_contacts(call: Call) -> Any:
     return contacts.list_contacts(call.caller, call.query)
 
 
 @api.post("contacts/contactnew", "CreateAContact", body="CreateContactBody", body_description="The contact to save.",
           ok=CONTACT, ok_description="The contact.", summary="Create a Contact",
           description="Saves a new contact from a flow; for a number already saved it renames that contact instead.")
-def create_contact(call: Any) -> Any:
+def create_contact(call: Call) -> Any:
     return contacts.create_or_rename(call.caller, call.body)
 
 
@@ -35,13 +38,13 @@ def create_contact(call: Any) -> Any:
           body_description="The contact and its new values.", ok=CONTACT, ok_description="The updated contact.",
           summary="Update a Power Textor Contact",
           description="Changes the first name, last name or number of a saved contact.")
-def update_contact(call: Any) -> Any:
+def update_contact(call: Call) -> Any:
     return contacts.update(call.caller, call.body)
 
 
 @api.get("contacts/{contactId}", "GetContact", path=CONTACT_PATH, ok=CONTACT, ok_description="The contact.",
          visibility="advanced", summary="Get a contact", description="Returns one contact with its groups.")
-def get_contact(call: Any) -> Any:
+def get_contact(call: Call) -> Any:
     return contacts.get(call.caller, call.route("contactId"))
 
 
@@ -49,5 +52,5 @@ def get_contact(call: Any) -> Any:
             visibility="advanced", summary="Delete a contact",
             description="Deletes a contact and removes it from its groups; campaigns already made keep their "
                         "recipients.")
-def delete_contact(call: Any) -> Any:
+def delete_contact(call: Call) -> Any:
     return contacts.delete(call.caller, call.route("contactId"))

@@ -3,9 +3,12 @@ received-text reads and opt-out management."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..web.operations import RETRY_AFTER, Envelope, Feature, Param, Reply, lazy
+
+if TYPE_CHECKING:
+    from ..web.runtime import Call
 
 optouts = lazy("shared_code.services.optouts")
 received = lazy("shared_code.services.received")
@@ -30,7 +33,7 @@ CHECK = Envelope("OptOutCheckResponse", "The number's state and history.", data=
 
 
 @api.post("twilio/inbound", "TwilioInbound", auth=False, connector=False)
-def twilio_inbound(call: Any) -> Any:
+def twilio_inbound(call: Call) -> Any:
     """Twilio's "a message comes in" webhook: signature checked (403 otherwise, nothing
     stored), routed by To and queued; empty TwiML at once (replies go out from the queue)."""
     from ..services.inbound import accept
@@ -51,7 +54,7 @@ REGISTERED = Reply(NEW_SUBSCRIPTION, "Registered: Location is the registration's
 
 
 def _subscribe(kind: str) -> Any:
-    def handler(call: Any) -> Any:
+    def handler(call: Call) -> Any:
         from ..models.inbound import NewSubscription
         from ..web.request import Result
         from ..web.runtime import public_link
@@ -92,14 +95,14 @@ _trigger("twilio/statusregistration", "DeliveryStatusWebhook", "status", "Status
             summary="Action for Webhook Deletion",
             description="Deletes a trigger's registration; the platform calls it when the flow is turned off or "
                         "deleted.")
-def delete_subscription(call: Any) -> Any:
+def delete_subscription(call: Call) -> Any:
     return subscriptions.delete(call.caller, call.route("RegistrationId"))
 
 
 @api.get("subscriptions", "ListTriggerSubscriptions", ok=SUBSCRIPTIONS, ok_description="The registrations.",
          visibility="advanced", summary="List trigger registrations",
          description="Lists the flows registered on this account's triggers, with their last delivery error.")
-def list_subscriptions(call: Any) -> Any:
+def list_subscriptions(call: Call) -> Any:
     return subscriptions.list_subscriptions(call.caller)
 
 
@@ -108,7 +111,7 @@ def list_subscriptions(call: Any) -> Any:
          path={"subscriptionId": Param("Registration ID", "The registration's id.")},
          summary="Get a trigger registration",
          description="Returns one registration with the notifications its flow did not accept.")
-def get_subscription(call: Any) -> Any:
+def get_subscription(call: Call) -> Any:
     return subscriptions.get(call.caller, call.route("subscriptionId"))
 
 
@@ -118,14 +121,14 @@ def get_subscription(call: Any) -> Any:
          visibility="advanced", summary="List received texts",
          description="Lists the texts customers sent to your number, newest first, optionally only from one number "
                      "or of one kind.")
-def list_received(call: Any) -> Any:
+def list_received(call: Call) -> Any:
     return received.list_received(call.caller, call.query)
 
 
 @api.get("received/{messageId}", "GetReceivedText", ok=TEXT, ok_description="The text.", visibility="advanced",
          path={"messageId": Param("Message ID", "The MessageId of a received text.")},
          summary="Get a received text", description="Returns one received text with its attachments.")
-def get_received(call: Any) -> Any:
+def get_received(call: Call) -> Any:
     return received.get_received(call.caller, call.route("messageId"))
 
 
@@ -140,7 +143,7 @@ POLL_HEADERS = {"Location": {"type": "string", "description": "The URL of the ne
          summary="When texts are received (checked periodically)",
          description="Checks for new texts every few minutes instead of being called at once: use it where webhooks "
                      "cannot reach your flow.")
-def poll_received(call: Any) -> Any:
+def poll_received(call: Call) -> Any:
     """Polling trigger: 202 + Location + Retry-After (envelope, no items) when nothing is new,
     else 200 whose body is the bare JSON array of texts — an ``x-ms-trigger: batch`` trigger's
     response is the array the platform splits into one run per text. Either way Location
@@ -162,14 +165,14 @@ def poll_received(call: Any) -> Any:
 @api.get("optouts", "ListOptOuts", query="OptOutQuery", ok=OPTOUTS, ok_description="The numbers.",
          visibility="advanced", summary="List opted out numbers",
          description="Lists the numbers that must not be texted, in number order.")
-def list_optouts(call: Any) -> Any:
+def list_optouts(call: Call) -> Any:
     return optouts.list_opted_out(call.caller, call.query)
 
 
 @api.get("optouts/check", "CheckOptOut", query="OptOutCheckQuery", ok=CHECK, ok_description="The number's state.",
          summary="Check whether a number opted out",
          description="Returns whether a number may be texted, and its latest opt-out, opt-in and help requests.")
-def check_optout(call: Any) -> Any:
+def check_optout(call: Call) -> Any:
     return optouts.check(call.caller, call.query.Phone)
 
 
@@ -177,7 +180,7 @@ def check_optout(call: Any) -> Any:
           ok_description="The number is opted out.", summary="Opt a number out",
           description="Stops every text to a number, as if it had texted STOP; the change is audited with the API "
                       "key's name.")
-def opt_out(call: Any) -> Any:
+def opt_out(call: Call) -> Any:
     return optouts.change(call.caller, call.body, opted_out=True)
 
 
@@ -185,5 +188,5 @@ def opt_out(call: Any) -> Any:
           ok_description="The number is opted in.", summary="Opt a number back in",
           description="Lets a number be texted again after it opted out; do this only when the customer asked, and "
                       "the change is audited.")
-def opt_in(call: Any) -> Any:
+def opt_in(call: Call) -> Any:
     return optouts.change(call.caller, call.body, opted_out=False)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..clock import iso, utcnow
+from ..clock import utcnow
 from ..errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from ..ids import new_desc_id
 from ..messaging_catalog import SendOperation

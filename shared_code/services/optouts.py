@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from ..clock import iso, utcnow
+from ..clock import utcnow
 from ..errors import Conflict
 from ..models.accounts import Account
 from ..models.inbound import (HELP, OPT_IN, OPT_OUT, InboundMessage, OptOut, OptOutBody, OptOutCheck, OptOutEvent,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from ..clock import iso, utcnow
+from ..clock import utcnow
 from ..errors import NotFound, ValidationFailed
 from ..ids import new_id
 from ..models.inbound import (D_DEAD, FINAL_STATUSES, KINDS, DeadLetter, DeletedSubscription, StatusSubscribeBody,
