@@ -4,12 +4,17 @@ the two unauthenticated routes of the pipeline (Twilio's status callback, the re
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..messaging_catalog import SEND_AND_WAIT, SEND_OPERATIONS, SendOperation
 from ..web.operations import POLLING, Envelope, Feature, Param, Reply, lazy
 
+if TYPE_CHECKING:
+    from ..web.request import ApiRequest
+    from ..web.runtime import Call
+
 campaigns = lazy("shared_code.services.campaigns")
+links = lazy("shared_code.services.links")
 api = Feature("shared_code.models.campaigns", "shared_code.api.send_forms")
 
 WAIT_RETRY_AFTER = "5"
@@ -19,6 +24,7 @@ CAMPAIGN = Envelope("CampaignResponse", "A campaign.", data="CampaignOut")
 CAMPAIGNS = Envelope("CampaignListResponse", "Campaigns, newest first.", items="CampaignOut", paged=True)
 SENT = Envelope("SendResponse", "The campaign the action made.", data="SentCampaign")
 RECORD = Envelope("MessageRecordResponse", "The message record of the review request.", data="MessageRecord")
+LINKS = Envelope("LinkStatsListResponse", "The tracked links of a campaign and their clicks.", items="LinkStats")
 RECIPIENTS = Envelope("RecipientListResponse", "The recipients of a campaign and their delivery status.",
                       items="RecipientOut", paged=True)
 
@@ -109,13 +115,13 @@ def send_replies(op: SendOperation) -> dict[int, Reply]:
     return {200: Reply(SENT, f"The campaign is {'queued' if op.timing == 'now' else 'scheduled'}.")}
 
 
-def poll_headers(req: Any, campaign_id: str) -> dict[str, str]:
+def poll_headers(req: ApiRequest, campaign_id: str) -> dict[str, str]:
     from ..web.runtime import public_link
 
     return {"Location": public_link(req, f"/api/campaigns/{campaign_id}/status"), "Retry-After": WAIT_RETRY_AFTER}
 
 
-def send(call: Any, op: SendOperation) -> Any:
+def send(call: Call, op: SendOperation) -> Any:
     """Every send action: parse (JSON, or multipart for MMS), make the campaign(s), answer."""
     from ..models.campaigns import SendBody
     from ..web.request import Result
@@ -164,13 +170,13 @@ CAMPAIGN_PATH = {"campaignId": Param("Campaign ID", "The CampaignId a send actio
 @api.get("campaigns", "ListCampaigns", query="CampaignQuery", ok=CAMPAIGNS, ok_description="The campaigns.",
          visibility="advanced", summary="List campaigns",
          description="Lists the campaigns of your account, newest first, optionally only those with a status.")
-def list_campaigns(call: Any) -> Any:
+def list_campaigns(call: Call) -> Any:
     return campaigns.list_campaigns(call.caller, call.query)
 
 
 @api.get("campaigns/{campaignId}", "GetCampaign", path=CAMPAIGN_PATH, ok=CAMPAIGN, ok_description="The campaign.",
          summary="Get a campaign", description="Returns a campaign with its delivery counts right now.")
-def get_campaign(call: Any) -> Any:
+def get_campaign(call: Call) -> Any:
     return campaigns.campaign_data(campaigns.get(call.caller, call.route("campaignId")))
 
 
@@ -180,7 +186,7 @@ def get_campaign(call: Any) -> Any:
          visibility="advanced", summary="Wait for a campaign to be delivered",
          description="Waits until every text of a campaign is delivered or failed (the platform polls while it "
                      "answers 202), then returns its final counts.")
-def campaign_status(call: Any) -> Any:
+def campaign_status(call: Call) -> Any:
     """Power Automate's async pattern: 202 + Location + Retry-After until every recipient is final."""
     from ..web.request import Result
 
@@ -195,14 +201,22 @@ def campaign_status(call: Any) -> Any:
          ok=RECIPIENTS, ok_description="The recipients.", visibility="advanced",
          summary="List the recipients of a campaign",
          description="Lists each recipient of a campaign with its delivery status and the carrier's error, if any.")
-def list_recipients(call: Any) -> Any:
+def list_recipients(call: Call) -> Any:
     return campaigns.list_recipients(call.caller, call.route("campaignId"), call.query)
+
+
+@api.get("campaigns/{campaignId}/links", "GetCampaignLinkStats", path=CAMPAIGN_PATH, ok=LINKS,
+         ok_description="The tracked links.", visibility="advanced", summary="Get the link clicks of a campaign",
+         description="Lists the tracked review links of a campaign with how often each was opened; empty when the "
+                     "campaign has none.")
+def link_stats(call: Call) -> Any:
+    return links.for_campaign(call.caller, call.route("campaignId"))
 
 
 @api.post("campaigns/{campaignId}/cancel", "CancelCampaign", path=CAMPAIGN_PATH, ok=CAMPAIGN,
           ok_description="The cancelled campaign.", summary="Cancel a campaign",
           description="Cancels a scheduled or sending campaign: nothing more is sent for it.")
-def cancel_campaign(call: Any) -> Any:
+def cancel_campaign(call: Call) -> Any:
     return campaigns.campaign_data(campaigns.cancel(call.caller, call.route("campaignId")))
 
 
@@ -210,14 +224,14 @@ def cancel_campaign(call: Any) -> Any:
           body_description="When to send instead.", ok=CAMPAIGN, ok_description="The rescheduled campaign.",
           summary="Reschedule a campaign",
           description="Moves a campaign that has not gone out yet to another date and time.")
-def reschedule_campaign(call: Any) -> Any:
+def reschedule_campaign(call: Call) -> Any:
     return campaigns.campaign_data(campaigns.reschedule(call.caller, call.route("campaignId"), call.body))
 
 
 # ---------------------------------------------------------------- not connector operations
 
 @api.post("twilio/status", "TwilioStatusCallback", auth=False, connector=False)
-def twilio_status(call: Any) -> Any:
+def twilio_status(call: Call) -> Any:
     """Twilio's status callback: signature checked, then the recipient moves forward."""
     from ..services.delivery import record_status
     from ..web.twilio_signature import form_params, verify
@@ -231,7 +245,7 @@ def twilio_status(call: Any) -> Any:
 
 
 @api.get("r/{code}", "FollowReviewLink", auth=False, connector=False)
-def follow_link(call: Any) -> Any:
+def follow_link(call: Call) -> Any:
     """A tracked review link: count the click, then 302 to Google's review form."""
     from ..services.links import follow
     from ..web.request import Result

@@ -278,6 +278,18 @@ class RecipientOut(ResponseModel):
     UpdatedAt: UtcTime = doc("Recipient Updated At", "When the status last changed (UTC).")
 
 
+class LinkStats(ResponseModel):
+    """A tracked review link of a campaign and how often it was opened."""
+
+    Code: str = doc("Link Code", "The link's short code.")
+    Url: str = doc("Short Link", "The short link texted to recipients.")
+    PlaceId: str = doc("Link Place", "The Google Place ID the link opens the review form of.")
+    Target: str = doc("Review Form", "Where the link sends the browser: the place's Google review form.")
+    Clicks: int = doc("Clicks", "How many times the link was opened.")
+    CreatedAt: UtcTime = doc("Link Created At", "When the link was made (UTC).")
+    LastClickAt: UtcTime | None = doc("Last Click At", "When the link was last opened (UTC), or null.")
+
+
 INLINE = ConfigDict(json_schema_extra={"x-inline": True})  # the definition shows it in place, not as a $ref
 
 

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import secrets
 import string
+from typing import TYPE_CHECKING
 
 from ..clock import utcnow
 from ..config import get_settings
 from ..errors import NotFound
 from ..storage.names import LINKS
 from ..storage.rows import StorageConflict, create_op, get_row, replace_op, transact
-from .context import repos
+from .context import Caller, repos
+
+if TYPE_CHECKING:
+    from ..models.campaigns import LinkStats
 
 ALPHABET = string.ascii_letters + string.digits
+LINK_PATH = "/api/r/{}"
 
 
 def create_link(account_id: str, campaign_id: str, place_id: str, target: str) -> tuple[str, str] | None:
@@ -28,7 +33,7 @@ def create_link(account_id: str, campaign_id: str, place_id: str, target: str) -
                "PlaceId": place_id, "Target": target, "Clicks": 0, "CreatedAt": utcnow()}
         try:
             transact(table, [create_op(row)])
-            return code, f"{base.rstrip('/')}/api/r/{code}"
+            return code, base.rstrip("/") + LINK_PATH.format(code)
         except StorageConflict:
             continue
     return None
@@ -57,3 +62,18 @@ def clicks(code: str) -> int:
         return 0
     row = get_row(repos().store.table(LINKS), code, "")
     return int(row.get("Clicks", 0)) if row else 0
+
+
+def for_campaign(caller: Caller, campaign_id: str) -> list[LinkStats]:
+    """GetCampaignLinkStats: the campaign's tracked link (none without TrackLink) and its clicks."""
+    from ..models.campaigns import LinkStats
+    from .campaigns import require
+
+    campaign = require(caller, campaign_id)
+    row = get_row(repos().store.table(LINKS), campaign.LinkCode, "") if campaign.LinkCode else None
+    if row is None:
+        return []
+    base = get_settings().public_base_url or ""
+    return [LinkStats(Code=campaign.LinkCode, Url=base.rstrip("/") + LINK_PATH.format(campaign.LinkCode),
+                      PlaceId=str(row.get("PlaceId", "")), Target=str(row["Target"]), Clicks=int(row.get("Clicks", 0)),
+                      CreatedAt=row["CreatedAt"], LastClickAt=row.get("LastClickAt"))]
