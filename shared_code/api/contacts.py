@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..web.operations import Envelope, Feature, Param, lazy
-from .dropdowns import CONTACT_ID
+from ..web.dropdowns import CONTACT_ID
 
 if TYPE_CHECKING:
     from ..web.runtime import Call

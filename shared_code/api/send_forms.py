@@ -21,7 +21,7 @@ from ..messaging_catalog import BY_ID, SendOperation
 from ..models.campaigns import MAX_GROUPS_PER_SEND, MAX_NAME_CHARS
 from ..text.segments import MAX_BODY_CHARS
 from ..web.operations import doc
-from .dropdowns import CONTACT, GROUP, PLACE
+from ..web.dropdowns import CONTACT, GROUP, PLACE
 
 MAX_PICKS = 1000  # list fields as the dropdown offers them (the API takes up to MAX_RECIPIENTS_PER_SEND)
 MAX_EXTRA_REMINDERS = 10

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, StringConstraints
 
-from ..api.dropdowns import CONTACT
+from ..web.dropdowns import CONTACT
 from ..web.operations import doc
 from .base import EntityModel, RequestModel, ResponseModel, UtcTime
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ConfigDict, Field
 
@@ -208,6 +209,12 @@ class OptOutQuery(RequestModel):
 INLINE = ConfigDict(json_schema_extra={"x-inline": True})  # the definition shows it in place, not as a $ref
 
 
+def safe_url(url: str) -> str:
+    """The callback without its query (Power Automate puts the flow's key there)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "…" if parts.query else "", ""))
+
+
 class SubscriptionOut(ResponseModel):
     """A flow registered on a trigger."""
 
@@ -227,8 +234,6 @@ class SubscriptionOut(ResponseModel):
 
     @classmethod
     def of(cls, s: Subscription, **values: Any) -> Any:
-        from ..services.subscriptions import safe_url
-
         return cls(RegistrationId=s.SubscriptionId, Kind=s.Kind, WebHookUri=safe_url(s.CallbackUrl),
                    FromNumber=s.FromNumber, Keyword=s.Keyword, Statuses=s.Statuses if s.Kind == STATUS else [],
                    CreatedAt=s.CreatedAt, CreatedBy=s.CreatedBy, DeadLetterCount=s.DeadLetterCount,

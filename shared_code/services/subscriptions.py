@@ -7,7 +7,7 @@ import hashlib
 import logging
 import secrets
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from ..clock import utcnow
 from ..errors import NotFound, ValidationFailed
@@ -89,12 +89,6 @@ def remove_gone(account_id: str, sub_id: str) -> None:
     if s is not None:
         repo.delete(account_id, sub_id, same_key(s))
         log.info("subscription %s removed: its callback is gone (account %s)", sub_id, account_id)
-
-
-def safe_url(url: str) -> str:
-    """The callback without its query (Power Automate puts the flow's key there)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "…" if parts.query else "", ""))
 
 
 def list_subscriptions(caller: Caller) -> list[SubscriptionOut]:
