@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
@@ -37,6 +36,24 @@ POLLING = {"Location": {"type": "string", "description": "The URL to poll for th
            "Retry-After": RETRY_AFTER}
 
 
+class _Declared:
+    """Typed attributes with class-level defaults, set once by keyword or in annotation order.
+    Not a dataclass: this module loads while the worker indexes the app, and generating
+    dataclass methods for these classes costs more than the rest of the app's indexing."""
+
+    def __init__(self, *args: Any, **values: Any) -> None:
+        names = list(type(self).__annotations__)
+        values.update(zip(names, args))
+        unknown = set(values) - set(names)
+        missing = [n for n in names if n not in values and not hasattr(type(self), n)]
+        if unknown or missing:
+            raise TypeError(f"{type(self).__name__}: unknown {sorted(unknown)}, missing {missing}")
+        self.__dict__.update(values)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
+
+
 class lazy:  # noqa: N801 - used like a module
     """A module imported on first attribute access, so a declaration module can name the
     service its handlers call without loading it while the app is indexed."""
@@ -48,8 +65,7 @@ class lazy:  # noqa: N801 - used like a module
         return getattr(importlib.import_module(self._name), attr)
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(_Declared):
     """A path parameter as a maker sees it (path parameters are always required strings)."""
 
     summary: str
@@ -57,8 +73,7 @@ class Param:
     dropdown: Mapping[str, str] | None = None  # x-ms-dynamic-values
 
 
-@dataclass(frozen=True)
-class Envelope:
+class Envelope(_Declared):
     """A response body shape: the connector's envelope around one model (``data``), a list of
     them (``items``, with ``NextLink`` when ``paged``), or the bare list (``bare``: a batch
     trigger's items). ``name`` is its definition in the Swagger document."""
@@ -72,8 +87,7 @@ class Envelope:
     summary: str = ""  # bare lists only: the array's x-ms-summary
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(_Declared):
     """One success status of an operation: its body (an :class:`Envelope`) and headers."""
 
     body: Envelope | None
@@ -81,8 +95,7 @@ class Reply:
     headers: Mapping[str, Schema] = EMPTY
 
 
-@dataclass(frozen=True)
-class Operation:
+class Operation(_Declared):
     id: str
     method: str                 # lower case, as Swagger writes it
     route: str                  # below the /api prefix
