@@ -5,7 +5,7 @@ groups ...), with their summaries, dropdowns and which are required.
 The request runtime validates every action with ``SendBody`` (all fields, lenient types: a
 list where one value is expected gives its first item) and the campaign service says which
 field is missing; these models only document one action's part of it, so each is built from
-``messaging_catalog`` rather than written 37 times. Loaded by the connector generator, never
+``messaging.catalog`` rather than written 37 times. Loaded by the connector generator, never
 while a request runs.
 """
 

@@ -176,7 +176,7 @@ class ReceivedText(ResponseModel):
 
 
 class ReceivedTextEvent(ReceivedText):
-    """What the SMS and MMS triggers post to the flow (documents ``services.inbound.payload_of``)."""
+    """What the SMS and MMS triggers post to the flow (documents ``inbound.receive.payload_of``)."""
 
     EventType: str = doc("Event Type", "Always message.received.")
 
