@@ -2,10 +2,9 @@
 
 import azure.functions as func
 
-from functions import (account, campaigns, contacts, groups, inbound, messages, optouts, pipeline, places, triggers,
-                       twilio)
+from functions import http, inbound, pipeline
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-for module in (account, contacts, groups, places, messages, campaigns, pipeline, twilio, inbound, triggers, optouts):
+for module in (http, pipeline, inbound):
     app.register_functions(module.bp)

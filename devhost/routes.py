@@ -26,9 +26,13 @@ _PARAM = re.compile(r"^\{([^{}/?*=:]+)\}$")  # ASP.NET's parameter-name characte
 _LITERAL = re.compile(r"^[^{}]+$")
 
 
-def _segments(text: str) -> list[str]:
-    """A template's or a path's segments; outer "/" ignored (whitespace is part of a segment)."""
-    text = text.strip("/")
+def _segments(template: str) -> list[str]:
+    return _path_segments(template.strip())
+
+
+def _path_segments(path: str) -> list[str]:
+    """A request path's segments: only "/" is trimmed; whitespace (%0A, %20) is a value."""
+    text = path.strip("/")
     return text.split("/") if text else []
 
 
@@ -72,7 +76,7 @@ class Route(Generic[T]):
         """Route values for ``path`` (below the route prefix), or None."""
         if self.methods is not None and method.upper() not in self.methods:
             return None
-        segments = _segments(path)
+        segments = _path_segments(path)
         if len(segments) != len(self.parts) or "" in segments:
             return None
         values: dict[str, str] = {}

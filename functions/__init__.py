@@ -1,2 +1,3 @@
-"""Thin trigger adapters (Blueprints). Each handler hands its request to one endpoint in
-``shared_code.api``; shared_code is imported inside the handler so cold start stays light."""
+"""Thin trigger adapters (Blueprints): ``http`` registers every operation declared in
+``shared_code.api``; the queue and timer triggers hand their message to one service.
+shared_code's heavy parts are imported inside the handler so cold start stays light."""

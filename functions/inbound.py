@@ -1,34 +1,8 @@
-"""Received texts: Twilio's webhook, the inbound and notify queues, and reading texts."""
+"""Received texts: the inbound and notify queues (the HTTP side is in ``functions/http.py``)."""
 
 import azure.functions as func
 
-from ._http import respond
-
 bp = func.Blueprint()
-
-
-@bp.route(route="twilio/inbound", methods=["POST"])
-def TwilioInbound(req: func.HttpRequest) -> func.HttpResponse:
-    from shared_code.api import inbound
-    return respond(req, inbound.twilio_inbound)
-
-
-@bp.route(route="received", methods=["GET"])
-def ListReceivedTexts(req: func.HttpRequest) -> func.HttpResponse:
-    from shared_code.api import inbound
-    return respond(req, inbound.list_received)
-
-
-@bp.route(route="received/{messageId}", methods=["GET"])
-def GetReceivedText(req: func.HttpRequest) -> func.HttpResponse:
-    from shared_code.api import inbound
-    return respond(req, inbound.get_received)
-
-
-@bp.route(route="triggers/receivedtexts", methods=["GET"])
-def PollReceivedTexts(req: func.HttpRequest) -> func.HttpResponse:
-    from shared_code.api import inbound
-    return respond(req, inbound.poll_received)
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="inbound", connection="AzureWebJobsStorage")

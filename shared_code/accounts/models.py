@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..common.models import EntityModel
+from pydantic import ConfigDict
+
+from ..common.fields import doc
+from ..common.models import EntityModel, ResponseModel, UtcTime
 
 DEFAULT_OPT_OUT_TEXT = "Reply STOP to opt out"
 DEFAULT_HELP_TEXT = "Reply STOP to unsubscribe. Msg&data rates may apply."
@@ -58,3 +61,24 @@ class Caller:
     @property
     def account_id(self) -> str:
         return self.account.AccountId
+
+
+class AccountOut(ResponseModel):
+    """The account and API key of the connection."""
+
+    model_config = ConfigDict(title="Account")
+    AccountId: str = doc("Account ID", "Your account's id.")
+    Name: str = doc("Business Name", "Your business's name.")
+    Phone: str = doc("Business Number", "The number your texts come from.")
+    Region: str = doc("Region", "The country used for numbers written without a country code.")
+    TimeZone: str = doc("Time Zone", "Your account's time zone.")
+    KeyId: str = doc("API Key ID", "The id of the API key of this connection.")
+    KeyName: str = doc("API Key Name", "The name of the API key of this connection.")
+    KeyExpiresAt: UtcTime | None = doc("API Key Expires At", "When the key expires (UTC), or null if it never does.")
+    KeyCreatedAt: UtcTime = doc("API Key Created At", "When the key was made (UTC).")
+
+    @classmethod
+    def of(cls, account: Account, key: ApiKey) -> "AccountOut":
+        return cls(AccountId=account.AccountId, Name=account.Name, Phone=account.Phone, Region=account.Region,
+                   TimeZone=account.TimeZone, KeyId=key.KeyId, KeyName=key.Name, KeyExpiresAt=key.ExpiresAt,
+                   KeyCreatedAt=key.CreatedAt)

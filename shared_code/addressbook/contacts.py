@@ -3,39 +3,18 @@ list with search and paging."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..accounts.models import Caller
-from ..common.clock import iso, utcnow
+from ..common.clock import utcnow
 from ..common.errors import ConcurrentUpdate, Conflict, NotFound
 from ..common.paging import Page, matches, paginate
 from ..common.storage.rows import StorageConflict, retry_on_conflict
 from ..common.text.phones import to_e164
-from .models import Contact, CreateContactBody, Group, ListQuery, UpdateContactBody
+from .models import (Contact, ContactListItem, ContactOut, CreateContactBody, DeletedContact, Group, ListQuery,
+                     UpdateContactBody)
 from .recipients import find_contact, get_or_create_contact
 from .storage import address_book_repo
 
 RETRIES = 5
-
-
-def group_summary(g: Group) -> dict[str, Any]:
-    return {"GroupId": g.GroupId, "Name": g.Name, "IsVisible": g.IsVisible, "ContactsCount": g.ContactsCount}
-
-
-def contact_data(c: Contact, groups: list[Group] | None = None) -> dict[str, Any]:
-    """A single contact as the connector's create/update actions return it (Groups as objects)."""
-    return {"ContactId": c.ContactId, "Phone": c.Phone, "Name": c.Name, "LastName": c.LastName,
-            "Label": c.label, "WelcomeSent": c.WelcomeSent, "Status": c.Status,
-            "Groups": [group_summary(g) for g in groups or []],
-            "CreatedAt": iso(c.CreatedAt), "UpdatedAt": iso(c.UpdatedAt)}
-
-
-def contact_list_item(c: Contact, group_names: dict[str, str]) -> dict[str, Any]:
-    """A contact in GetContacts: the original declares Groups there as a string of names."""
-    names = [group_names[g] for g in c.GroupIds if g in group_names]
-    return {"ContactId": c.ContactId, "Phone": c.Phone, "Name": c.Name, "LastName": c.LastName,
-            "Label": c.label, "WelcomeSent": c.WelcomeSent, "Status": c.Status, "Groups": ", ".join(names),
-            "GroupIds": list(c.GroupIds), "CreatedAt": iso(c.CreatedAt)}
 
 
 def _groups_of(caller: Caller, c: Contact) -> list[Group]:
@@ -50,23 +29,23 @@ def _require(caller: Caller, ref: str, field: str) -> Contact:
     return contact
 
 
-def create_or_rename(caller: Caller, body: CreateContactBody) -> dict[str, Any]:
+def create_or_rename(caller: Caller, body: CreateContactBody) -> ContactOut:
     """CreateAContact: a new phone makes a contact; a known phone renames that contact."""
     contact, created = get_or_create_contact(caller.account, body.Phone, field="Phone",
                                              name=body.Name, last_name=body.LastName)
     if not created and (body.Name is not None or body.LastName is not None):
         contact = apply_changes(caller, contact.ContactId, name=body.Name, last_name=body.LastName)
-    return contact_data(contact, _groups_of(caller, contact))
+    return ContactOut.of(contact, _groups_of(caller, contact))
 
 
-def update(caller: Caller, body: UpdateContactBody) -> dict[str, Any]:
+def update(caller: Caller, body: UpdateContactBody) -> ContactOut:
     """UpdateAPowerTextorContact: new name, last name and/or number for an existing contact."""
     contact = _require(caller, body.Contact, "Contact")
     new_phone = (to_e164(body.UpdatedContactNumber, region=caller.account.Region, field="UpdatedContactNumber")
                  if body.UpdatedContactNumber else None)
     contact = apply_changes(caller, contact.ContactId, name=body.UpdatedContactName,
                      last_name=body.UpdatedContactLastName, phone=new_phone)
-    return contact_data(contact, _groups_of(caller, contact))
+    return ContactOut.of(contact, _groups_of(caller, contact))
 
 
 def apply_changes(caller: Caller, contact_id: str, *, name: str | None = None, last_name: str | None = None,
@@ -120,14 +99,14 @@ def _refresh_memberships(caller: Caller, contact: Contact) -> None:
         book.transact(ops[i:i + 100])
 
 
-def get(caller: Caller, contact_id: str) -> dict[str, Any]:
+def get(caller: Caller, contact_id: str) -> ContactOut:
     contact = address_book_repo().get_contact(caller.account_id, contact_id)
     if contact is None:
         raise NotFound(f"No contact {contact_id}.", code="ContactNotFound", field="contactId")
-    return contact_data(contact, _groups_of(caller, contact))
+    return ContactOut.of(contact, _groups_of(caller, contact))
 
 
-def delete(caller: Caller, contact_id: str) -> dict[str, Any]:
+def delete(caller: Caller, contact_id: str) -> DeletedContact:
     """Remove the contact from its groups (counts follow), then delete it and its phone index."""
     from .groups import remove_contact_from_group
 
@@ -144,13 +123,13 @@ def delete(caller: Caller, contact_id: str) -> dict[str, Any]:
             book.transact(book.delete_contact_ops(acct, current))
 
     retry_on_conflict(attempt, tries=RETRIES, gave_up=lambda: None)
-    return {"ContactId": contact_id, "Deleted": True}
+    return DeletedContact(ContactId=contact_id, Deleted=True)
 
 
-def list_contacts(caller: Caller, query: ListQuery) -> Page[dict[str, Any]]:
+def list_contacts(caller: Caller, query: ListQuery) -> Page[ContactListItem]:
     acct, book = caller.account_id, address_book_repo()
     page = paginate(lambda after: book.list_contacts(acct, after), key=lambda c: c.ContactId,
                     keep=lambda c: matches(query.search, c.full_name, c.Phone), top=query.top,
                     token=query.skiptoken, sort=lambda c: (c.full_name.casefold() or "\uffff", c.Phone))
     names = {g.GroupId: g.Name for g in book.list_groups(acct)} if any(c.GroupIds for c in page.items) else {}
-    return Page([contact_list_item(c, names) for c in page.items], page.next_token)
+    return Page([ContactListItem.of(c, names) for c in page.items], page.next_token)

@@ -3,25 +3,19 @@ list and the group's count in one ETag-guarded transaction, so counts never drif
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..accounts.models import Caller
-from ..common.clock import iso, utcnow
+from ..common.clock import utcnow
 from ..common.errors import ConcurrentUpdate, NotFound
 from ..common.ids import new_id
 from ..common.paging import Page, matches, paginate
 from ..common.storage.rows import StorageConflict, retry_on_conflict
-from .models import Contact, CreateGroupBody, Group, GroupMembersBody, ListQuery, Member, RenameGroupBody
+from .models import (Contact, CreateGroupBody, DeletedGroup, Group, GroupMembersBody, GroupOut, ListQuery, Member,
+                     MemberOut, RenameGroupBody)
 from .recipients import resolve_contacts
 from .storage import address_book_repo
 
 CHUNK = 49  # 49 member rows + 49 contact rows + the group row fit one 100-op transaction
 RETRIES = 8
-
-
-def group_data(g: Group) -> dict[str, Any]:
-    return {"GroupId": g.GroupId, "Name": g.Name, "ContactsCount": g.ContactsCount, "IsVisible": g.IsVisible,
-            "Label": g.label, "CreatedAt": iso(g.CreatedAt), "UpdatedAt": iso(g.UpdatedAt)}
 
 
 def _require(caller: Caller, group_id: str) -> Group:
@@ -31,12 +25,12 @@ def _require(caller: Caller, group_id: str) -> Group:
     return group
 
 
-def create(caller: Caller, body: CreateGroupBody) -> dict[str, Any]:
+def create(caller: Caller, body: CreateGroupBody) -> GroupOut:
     """A group, with its members (numbers not yet in the address book become contacts)."""
     contacts = resolve_contacts(caller.account, body.Contacts, field="Contacts", create_missing=True)
     group = create_group(caller, body.Name)
     change_membership(caller, group.GroupId, contacts, add=True)
-    return group_data(_require(caller, group.GroupId))
+    return GroupOut.of(_require(caller, group.GroupId))
 
 
 def create_group(caller: Caller, name: str) -> Group:
@@ -47,35 +41,35 @@ def create_group(caller: Caller, name: str) -> Group:
     return group
 
 
-def get(caller: Caller, group_id: str) -> dict[str, Any]:
-    return group_data(_require(caller, group_id))
+def get(caller: Caller, group_id: str) -> GroupOut:
+    return GroupOut.of(_require(caller, group_id))
 
 
-def rename(caller: Caller, group_id: str, body: RenameGroupBody) -> dict[str, Any]:
+def rename(caller: Caller, group_id: str, body: RenameGroupBody) -> GroupOut:
     book = address_book_repo()
 
-    def attempt() -> dict[str, Any]:
+    def attempt() -> GroupOut:
         group = _require(caller, group_id)
         group.Name, group.UpdatedAt = body.Name, utcnow()
         book.transact([book.replace_group_op(caller.account_id, group)])
-        return group_data(_require(caller, group_id))
+        return GroupOut.of(_require(caller, group_id))
 
     return retry_on_conflict(attempt, gave_up=ConcurrentUpdate(
         "The group kept changing while it was renamed; try again."))
 
 
-def add_members(caller: Caller, group_id: str, body: GroupMembersBody) -> dict[str, Any]:
+def add_members(caller: Caller, group_id: str, body: GroupMembersBody) -> GroupOut:
     _require(caller, group_id)
     contacts = resolve_contacts(caller.account, body.Contacts, field="Contacts", create_missing=True)
     change_membership(caller, group_id, contacts, add=True)
-    return group_data(_require(caller, group_id))
+    return GroupOut.of(_require(caller, group_id))
 
 
-def remove_members(caller: Caller, group_id: str, body: GroupMembersBody) -> dict[str, Any]:
+def remove_members(caller: Caller, group_id: str, body: GroupMembersBody) -> GroupOut:
     _require(caller, group_id)
     contacts = resolve_contacts(caller.account, body.Contacts, field="Contacts", create_missing=False)
     change_membership(caller, group_id, contacts, add=False)
-    return group_data(_require(caller, group_id))
+    return GroupOut.of(_require(caller, group_id))
 
 
 def remove_contact_from_group(caller: Caller, group_id: str, contact_id: str) -> None:
@@ -84,7 +78,7 @@ def remove_contact_from_group(caller: Caller, group_id: str, contact_id: str) ->
         change_membership(caller, group_id, [contact], add=False)
 
 
-def delete(caller: Caller, group_id: str) -> dict[str, Any]:
+def delete(caller: Caller, group_id: str) -> DeletedGroup:
     """Empty the group chunk by chunk (contacts stay), then delete it."""
     acct, book = caller.account_id, address_book_repo()
     _require(caller, group_id)
@@ -105,7 +99,7 @@ def delete(caller: Caller, group_id: str) -> dict[str, Any]:
                 continue
         contacts = [c for c in (book.get_contact(acct, m.ContactId) for m in batch) if c]
         change_membership(caller, group_id, contacts, add=False, orphans=[m.ContactId for m in batch])
-    return {"GroupId": group_id, "Deleted": True}
+    return DeletedGroup(GroupId=group_id, Deleted=True)
 
 
 def change_membership(caller: Caller, group_id: str, contacts: list[Contact], *, add: bool,
@@ -168,20 +162,18 @@ def _drop_orphans(caller: Caller, group_id: str, contact_ids: set[str]) -> None:
         retry_on_conflict(lambda: drop(contact_id), gave_up=lambda: None)
 
 
-def list_groups(caller: Caller, query: ListQuery) -> Page[dict[str, Any]]:
+def list_groups(caller: Caller, query: ListQuery) -> Page[GroupOut]:
     book = address_book_repo()
     page = paginate(lambda after: book.list_groups(caller.account_id, after), key=lambda g: g.GroupId,
                     keep=lambda g: matches(query.search, g.Name), top=query.top, token=query.skiptoken,
                     sort=lambda g: g.Name.casefold())
-    return Page([group_data(g) for g in page.items], page.next_token)
+    return Page([GroupOut.of(g) for g in page.items], page.next_token)
 
 
-def list_members(caller: Caller, group_id: str, query: ListQuery) -> Page[dict[str, Any]]:
+def list_members(caller: Caller, group_id: str, query: ListQuery) -> Page[MemberOut]:
     _require(caller, group_id)
     book = address_book_repo()
     page = paginate(lambda after: book.list_members(caller.account_id, group_id, after),
                     key=lambda m: m.ContactId, keep=lambda m: matches(query.search, m.Name, m.Phone),
                     top=query.top, token=query.skiptoken)
-    return Page([{"ContactId": m.ContactId, "Phone": m.Phone, "Name": m.Name,
-                  "Label": f"{m.Name} ({m.Phone})" if m.Name else m.Phone} for m in page.items],
-                page.next_token)
+    return Page([MemberOut.of(m) for m in page.items], page.next_token)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, StringConstraints
 
-from ..common.models import EntityModel, RequestModel
+from ..common.fields import ADVANCED, IMPORTANT, INLINE, doc
+from ..common.models import EntityModel, RequestModel, ResponseModel, UtcTime
+from ..web.dropdowns import CONTACT
 
 NameStr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 RequiredNameStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -22,7 +24,7 @@ class Contact(EntityModel):
     LastName: str = ""
     Status: str = "Active"
     WelcomeSent: bool = False
-    GroupIds: list[str] = Field(default_factory=list)
+    GroupIds: list[str] = []
     CreatedAt: datetime
     UpdatedAt: datetime
 
@@ -76,45 +78,198 @@ class Place(EntityModel):
         return f"{self.Name} ({self.GooglePlaceId})"
 
 
-# ---- request bodies (field names are the connector's) ----
+# ---- request bodies (field names are the connector's)
+
+PHONE_TEXT = "E.164 such as +14155550100, or a national number of your account's country"
+ContactRef = Annotated[str, doc("Contact", "A contact: a phone number or a contact id.", dropdown=CONTACT)]
+CONTACTS_TEXT = "Contacts by phone number or id; numbers not in your address book become contacts."
+MAX_PICKS = 1000  # contacts named by one address-book call
+
 
 class CreateContactBody(RequestModel):
-    Phone: str
-    Name: NameStr | None = None
-    LastName: NameStr | None = None
+    Phone: str = doc("Contact Number", f"The contact's number: {PHONE_TEXT}.")
+    Name: NameStr | None = doc("Contact First Name", "The contact's first name; for a known number, its new name.",
+                               None, visibility=IMPORTANT)
+    LastName: NameStr | None = doc("Contact Last Name", "The contact's last name.", None, visibility=IMPORTANT)
 
 
 class UpdateContactBody(RequestModel):
-    Contact: str = Field(description="The contact's phone number (the dropdown value) or id.")
-    UpdatedContactName: NameStr | None = None
-    UpdatedContactLastName: NameStr | None = None
-    UpdatedContactNumber: str | None = None
+    Contact: str = doc("Contact", "The contact to change: pick from the list, or give its number or id.",
+                       dropdown=CONTACT)
+    UpdatedContactName: NameStr | None = doc("Updated Contact First Name", "The new first name; empty keeps it.",
+                                             None, visibility=IMPORTANT)
+    UpdatedContactLastName: NameStr | None = doc("Updated Contact Last Name", "The new last name; empty keeps it.",
+                                                 None, visibility=IMPORTANT)
+    UpdatedContactNumber: str | None = doc("Updated Contact Number", "The new number; empty keeps it.", None,
+                                           visibility=IMPORTANT)
+
+
+def page_size(largest: int, description: str | None = None) -> Any:
+    return doc("Page Size", description or f"At most this many items per page (1 to {largest}); the response then "
+                                           "has NextLink when there are more. Empty returns everything.", None,
+               visibility=ADVANCED, ge=1, le=largest)
+
+
+def page_token() -> Any:
+    return doc("Page Token", "The skiptoken of the previous page's NextLink; empty for the first page.", None,
+               visibility=ADVANCED, max_length=200)
 
 
 class ListQuery(RequestModel):
-    search: Annotated[str, StringConstraints(max_length=100)] | None = None
-    top: int | None = Field(default=None, ge=1, le=1000)
-    skiptoken: Annotated[str, StringConstraints(max_length=200)] | None = None
+    search: Annotated[str, StringConstraints(max_length=100)] | None = doc(
+        "Search", "Part of a name or number to look for (any case); digits match numbers in any format, so 555 0100 "
+                  "finds +14155550100.", None, visibility=ADVANCED)
+    top: int | None = page_size(MAX_PICKS)
+    skiptoken: str | None = page_token()
 
 
 class CreateGroupBody(RequestModel):
-    Name: RequiredNameStr
-    Contacts: list[str] = Field(default_factory=list, max_length=1000)
+    Name: RequiredNameStr = doc("Group Name", "The group's name.")
+    Contacts: list[ContactRef] = doc("Contacts", CONTACTS_TEXT, [], max_length=MAX_PICKS)
 
 
 class RenameGroupBody(RequestModel):
-    Name: RequiredNameStr
+    Name: RequiredNameStr = doc("Group Name", "The group's name.")
 
 
 class GroupMembersBody(RequestModel):
-    Contacts: list[str] = Field(min_length=1, max_length=1000)
+    Contacts: list[ContactRef] = doc("Contacts", CONTACTS_TEXT, min_length=1, max_length=MAX_PICKS)
+
+
+GOOGLE_ID_TEXT = ("The place's Google Place ID, such as ChIJN1t_tDeuEmsRUsoyG83frY4 (find it with Google's Place ID "
+                  "Finder).")
+PLACE_NAME_TEXT = "The name makers see in the Place dropdown."
 
 
 class CreatePlaceBody(RequestModel):
-    GooglePlaceId: GooglePlaceIdStr
-    Name: RequiredNameStr
+    GooglePlaceId: GooglePlaceIdStr = doc("Google Place ID", GOOGLE_ID_TEXT)
+    Name: RequiredNameStr = doc("Place Name", PLACE_NAME_TEXT)
 
 
 class UpdatePlaceBody(RequestModel):
-    GooglePlaceId: GooglePlaceIdStr | None = None
-    Name: RequiredNameStr | None = None
+    GooglePlaceId: GooglePlaceIdStr | None = doc("Google Place ID", GOOGLE_ID_TEXT, None, visibility=IMPORTANT)
+    Name: RequiredNameStr | None = doc("Place Name", PLACE_NAME_TEXT, None, visibility=IMPORTANT)
+
+
+# ---- responses (what the connector's definition documents; field names are the original's)
+
+class GroupSummary(ResponseModel):
+    """A group the contact belongs to."""
+
+    GroupId: str = doc("Group ID", "The group's id.")
+    Name: str = doc("Group Name", "The group's name.")
+    IsVisible: bool = doc("Group Is Visible", "True for groups you created.")
+    ContactsCount: int = doc("Group Contacts Count", "How many contacts the group has.")
+
+
+class ContactOut(ResponseModel):
+    """A contact of your address book."""
+
+    model_config = ConfigDict(title="Contact")
+    ContactId: str = doc("Contact ID", "The contact's id.")
+    Phone: str = doc("Contact Phone", "The contact's number in E.164, such as +14155550100.")
+    Name: str = doc("Contact First Name", "The contact's first name.")
+    LastName: str = doc("Contact Last Name", "The contact's last name.")
+    Label: str = doc("Contact Label", "Name and number, as shown in dropdowns.")
+    WelcomeSent: bool = doc("Welcome Sent", "Whether a welcome text has been sent to the contact.")
+    Status: str = doc("Contact Status", "The contact's status, such as Active.")
+    Groups: list[GroupSummary] = doc("Contact Groups", "The groups the contact belongs to.")
+    CreatedAt: UtcTime = doc("Contact Created At", "When the contact was saved (UTC).")
+    UpdatedAt: UtcTime = doc("Contact Updated At", "When the contact was last changed (UTC).")
+
+    @classmethod
+    def of(cls, c: Contact, groups: list[Group] | None = None) -> ContactOut:
+        """A single contact as the connector's create/update actions return it (Groups as objects)."""
+        return cls.of_attrs(c, Label=c.label, Groups=[GroupSummary.of_attrs(g) for g in groups or []])
+
+
+class ContactListItem(ResponseModel):
+    """A contact in a list."""
+
+    ContactId: str = doc("Contact ID", "The contact's id.")
+    Phone: str = doc("Contact Phone", "The contact's number in E.164, such as +14155550100.")
+    Name: str = doc("Contact First Name", "The contact's first name.")
+    LastName: str = doc("Contact Last Name", "The contact's last name.")
+    Label: str = doc("Contact Label", "Name and number, as shown in dropdowns.")
+    WelcomeSent: bool = doc("Welcome Sent", "Whether a welcome text has been sent to the contact.")
+    Status: str = doc("Contact Status", "The contact's status, such as Active.")
+    Groups: str = doc("Contact Group Names", "The names of the contact's groups, separated by commas (as the "
+                                             "original connector lists them).")
+    GroupIds: list[str] = doc("Contact Group IDs", "The ids of the contact's groups.")
+    CreatedAt: UtcTime = doc("Contact Created At", "When the contact was saved (UTC).")
+
+    @classmethod
+    def of(cls, c: Contact, group_names: dict[str, str]) -> ContactListItem:
+        """A contact in GetContacts: the original declares Groups there as a string of names."""
+        names = [group_names[g] for g in c.GroupIds if g in group_names]
+        return cls.of_attrs(c, Label=c.label, Groups=", ".join(names), GroupIds=list(c.GroupIds))
+
+
+class GroupOut(ResponseModel):
+    """A group of contacts."""
+
+    model_config = ConfigDict(title="Group")
+    GroupId: str = doc("Group ID", "The group's id.")
+    Name: str = doc("Group Name", "The group's name.")
+    ContactsCount: int = doc("Group Contacts Count", "How many contacts the group has.")
+    IsVisible: bool = doc("Group Is Visible", "True for groups you created.")
+    Label: str = doc("Group Label", "Name and size, as shown in dropdowns.")
+    CreatedAt: UtcTime = doc("Group Created At", "When the group was created (UTC).")
+    UpdatedAt: UtcTime = doc("Group Updated At", "When the group was last changed (UTC).")
+
+    @classmethod
+    def of(cls, g: Group) -> GroupOut:
+        return cls.of_attrs(g, Label=g.label)
+
+
+class MemberOut(ResponseModel):
+    """A member of a group."""
+
+    model_config = ConfigDict(title="Member")
+    ContactId: str = doc("Member Contact ID", "The member's contact id.")
+    Phone: str = doc("Member Phone", "The member's number in E.164.")
+    Name: str = doc("Member Name", "The member's full name.")
+    Label: str = doc("Member Label", "Name and number.")
+
+    @classmethod
+    def of(cls, m: Member) -> MemberOut:
+        return cls.of_attrs(m, Label=f"{m.Name} ({m.Phone})" if m.Name else m.Phone)
+
+
+class PlaceOut(ResponseModel):
+    """A place of your business, for review requests."""
+
+    model_config = ConfigDict(title="Place")
+    PlaceId: str = doc("Place ID", "The place's id.")
+    AccountId: str = doc("Place Account ID", "The account the place belongs to.", visibility=ADVANCED)
+    GooglePlaceId: str = doc("Google Place ID", "The place's Google Place ID.")
+    Name: str = doc("Place Name", "The place's name.")
+    Label: str = doc("Place Label", "Name and Google Place ID, as shown in dropdowns.")
+    ReviewLink: str = doc("Review Link", "The Google review form of the place; review requests append it.")
+    CreatedAt: UtcTime = doc("Place Created At", "When the place was saved (UTC).")
+    UpdatedAt: UtcTime = doc("Place Updated At", "When the place was last changed (UTC).")
+
+    @classmethod
+    def of(cls, p: Place) -> PlaceOut:
+        return cls.of_attrs(p, Label=p.label, ReviewLink=p.review_link)
+
+
+
+
+
+class DeletedContact(ResponseModel):
+    model_config = INLINE
+    ContactId: str = doc("Contact ID", "The deleted contact's id.")
+    Deleted: bool = doc("Deleted", "Always true.")
+
+
+class DeletedGroup(ResponseModel):
+    model_config = INLINE
+    GroupId: str = doc("Group ID", "The deleted group's id.")
+    Deleted: bool = doc("Deleted", "Always true.")
+
+
+class DeletedPlace(ResponseModel):
+    model_config = INLINE
+    PlaceId: str = doc("Place ID", "The deleted place's id.")
+    Deleted: bool = doc("Deleted", "Always true.")

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import Any
-
 from ..accounts.models import Caller
-from ..common.clock import iso, utcnow
+from ..common.clock import utcnow
 from ..common.errors import ConcurrentUpdate, Conflict, NotFound
 from ..common.ids import new_id
 from ..common.paging import Page, matches, paginate
 from ..common.storage.rows import StorageConflict, retry_on_conflict
-from .models import CreatePlaceBody, ListQuery, Place, UpdatePlaceBody
+from .models import CreatePlaceBody, DeletedPlace, ListQuery, Place, PlaceOut, UpdatePlaceBody
 from .storage import address_book_repo
 
 PLACE_RETRIES = 5
 
 
 PLACE_REF = re.compile(r"^[A-Za-z0-9_-]{3,512}$")  # a Google Place ID (as CreatePlaceBody checks) or a ULID
-
-
-def place_data(p: Place) -> dict[str, Any]:
-    return {"PlaceId": p.PlaceId, "AccountId": p.AccountId, "GooglePlaceId": p.GooglePlaceId, "Name": p.Name,
-            "Label": p.label, "ReviewLink": p.review_link, "CreatedAt": iso(p.CreatedAt),
-            "UpdatedAt": iso(p.UpdatedAt)}
 
 
 def _taken(gpid: str) -> Conflict:
@@ -48,7 +40,7 @@ def require_place(caller: Caller, ref: str, field: str = "placeId") -> Place:
     return place
 
 
-def create(caller: Caller, body: CreatePlaceBody) -> dict[str, Any]:
+def create(caller: Caller, body: CreatePlaceBody) -> PlaceOut:
     now = utcnow()
     place = Place(PlaceId=new_id(), AccountId=caller.account_id, GooglePlaceId=body.GooglePlaceId,
                   Name=body.Name, CreatedAt=now, UpdatedAt=now)
@@ -57,17 +49,17 @@ def create(caller: Caller, body: CreatePlaceBody) -> dict[str, Any]:
         book.transact(book.insert_place_ops(caller.account_id, place))
     except StorageConflict as err:
         raise _taken(body.GooglePlaceId) from err
-    return place_data(place)
+    return PlaceOut.of(place)
 
 
-def get(caller: Caller, place_id: str) -> dict[str, Any]:
-    return place_data(require_place(caller, place_id))
+def get(caller: Caller, place_id: str) -> PlaceOut:
+    return PlaceOut.of(require_place(caller, place_id))
 
 
-def update(caller: Caller, place_id: str, body: UpdatePlaceBody) -> dict[str, Any]:
+def update(caller: Caller, place_id: str, body: UpdatePlaceBody) -> PlaceOut:
     acct, book = caller.account_id, address_book_repo()
 
-    def attempt() -> dict[str, Any]:
+    def attempt() -> PlaceOut:
         place = require_place(caller, place_id)
         ops = []
         if body.GooglePlaceId and body.GooglePlaceId != place.GooglePlaceId:
@@ -82,25 +74,25 @@ def update(caller: Caller, place_id: str, body: UpdatePlaceBody) -> dict[str, An
             if err.kind == "exists":
                 raise _taken(place.GooglePlaceId) from err
             raise
-        return place_data(place)
+        return PlaceOut.of(place)
 
     return retry_on_conflict(attempt, tries=PLACE_RETRIES, gave_up=ConcurrentUpdate(
         "The place kept changing while it was updated; try again."))
 
 
-def delete(caller: Caller, place_id: str) -> dict[str, Any]:
+def delete(caller: Caller, place_id: str) -> DeletedPlace:
     book = address_book_repo()
     place = require_place(caller, place_id)
     try:
         book.transact(book.delete_place_ops(caller.account_id, place))
     except StorageConflict:
         pass  # deleted or changed concurrently: a second delete is a no-op
-    return {"PlaceId": place.PlaceId, "Deleted": True}
+    return DeletedPlace(PlaceId=place.PlaceId, Deleted=True)
 
 
-def list_places(caller: Caller, query: ListQuery) -> Page[dict[str, Any]]:
+def list_places(caller: Caller, query: ListQuery) -> Page[PlaceOut]:
     book = address_book_repo()
     page = paginate(lambda after: (p for p in book.list_places(caller.account_id) if not after or p.PlaceId > after),
                     key=lambda p: p.PlaceId, keep=lambda p: matches(query.search, p.Name, p.GooglePlaceId),
                     top=query.top, token=query.skiptoken, sort=lambda p: p.Name.casefold())
-    return Page([place_data(p) for p in page.items], page.next_token)
+    return Page([PlaceOut.of(p) for p in page.items], page.next_token)

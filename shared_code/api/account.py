@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..common.clock import iso
-from ..web.runtime import Call, endpoint
+from ..web.operations import Envelope, Feature, lazy
+
+if TYPE_CHECKING:
+    from ..web.runtime import Call
+
+accounts = lazy("shared_code.accounts.models")
+api = Feature("shared_code.accounts.models")
+
+ACCOUNT = Envelope("AccountResponse", "The account of the connection.", data="AccountOut")
 
 
-@endpoint()
-def get_account(call: Call) -> dict[str, Any]:
-    account, key = call.caller.account, call.caller.key  # type: ignore[union-attr]
-    return {"AccountId": account.AccountId, "Name": account.Name, "Phone": account.Phone,
-            "Region": account.Region, "TimeZone": account.TimeZone, "KeyId": key.KeyId, "KeyName": key.Name,
-            "KeyExpiresAt": iso(key.ExpiresAt), "KeyCreatedAt": iso(key.CreatedAt)}
+@api.get("account", "GetAccount", ok=ACCOUNT, ok_description="The account.", visibility="advanced",
+         summary="Get my account",
+         description="Returns the account and API key of this connection; it also tests the connection.")
+def get_account(call: Call) -> Any:
+    return accounts.AccountOut.of(call.caller.account, call.caller.key)

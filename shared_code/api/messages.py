@@ -1,27 +1,134 @@
-"""Send actions (all 36 through one endpoint factory) and campaign management."""
+"""Sending: the 36 send actions of the original connector and "send and wait" (one declaration
+each, from ``messaging.catalog``, all onto the one campaign service), campaign management, and
+the two unauthenticated routes of the pipeline (Twilio's status callback, the review link)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..common.config import get_settings
-from ..messaging.catalog import BY_ID
-from ..messaging.models import CampaignQuery, RescheduleBody, SendBody
-from ..messaging import campaigns
-from ..web.request import Result
-from ..web.runtime import Call, Endpoint, endpoint, parse_body
+from ..messaging.catalog import SEND_AND_WAIT, SEND_OPERATIONS, SendOperation
+from ..web.operations import POLLING, Envelope, Feature, Param, Reply, lazy
+
+if TYPE_CHECKING:
+    from ..web.request import ApiRequest
+    from ..web.runtime import Call
+
+campaigns = lazy("shared_code.messaging.campaigns")
+links = lazy("shared_code.messaging.links")
+api = Feature("shared_code.messaging.models", "shared_code.api.send_forms")
 
 WAIT_RETRY_AFTER = "5"
+MMS_MAX_BODY = 6 * 1024 * 1024  # one 5 MB attachment and the form around it
+
+CAMPAIGN = Envelope("CampaignResponse", "A campaign.", data="CampaignOut")
+CAMPAIGNS = Envelope("CampaignListResponse", "Campaigns, newest first.", items="CampaignOut", paged=True)
+SENT = Envelope("SendResponse", "The campaign the action made.", data="SentCampaign")
+RECORD = Envelope("MessageRecordResponse", "The message record of the review request.", data="MessageRecord")
+LINKS = Envelope("LinkStatsListResponse", "The tracked links of a campaign and their clicks.", items="LinkStats")
+RECIPIENTS = Envelope("RecipientListResponse", "The recipients of a campaign and their delivery status.",
+                      items="RecipientOut", paged=True)
+
+# ---------------------------------------------------------------- the send actions
+
+SUMMARIES: dict[str, str] = {  # the original connector's action names, which makers know
+    "SendTextToAContact": "Send text (SMS) message to a contact",
+    "SendTextMessageToMultipleContacts": "Send text (SMS) message to multiple contacts",
+    "SendTextMessageToAGroup": "Send text (SMS) message to a group",
+    "SendTextMessageToMultipleGroups": "Send text (SMS) message to multiple groups",
+    "SendTextMessageToANumber": "Send text (SMS) message to a number",
+    "SendTextMessage": "Send a text (SMS) message",
+    "SendMessageToMultipleNumbers": "Send text (SMS) message to multiple numbers",
+    "SendMessageToANewContact": "Send text (SMS) message to a new contact",
+    "SendTextToANewGroup": "Send text (SMS) message to a new group",
+    "ScheduleMessageForAContact": "Schedule text (SMS) message for a contact",
+    "ScheduleTextToMultipleContacts": "Schedule text (SMS) messages for multiple contacts",
+    "ScheduleTextMessagesForAGroup": "Schedule text (SMS) messages for a group",
+    "ScheduleMessageForGroups": "Schedule text (SMS) message for multiple groups",
+    "ScheduleTextForANewContact": "Schedule a text (SMS) message for a new contact",
+    "ScheduleTextForANewGroup": "Schedule a text (SMS) message for a new group",
+    "SendReviewSingleContact": "Send review text (SMS) message to a contact",
+    "SendReviewTextMultipleContacts": "Send review text (SMS) message to multiple contacts",
+    "SendReviewTextMessageToAGroup": "Send review text (SMS) message to a group",
+    "SendReviewTextGroups": "Send review text (SMS) message to multiple groups",
+    "SendReviewTextMessageToANewContact": "Send review text (SMS) message to a new contact",
+    "SendReviewToANewGroup": "Send review text (SMS) message to a new group",
+    "ScheduleReviewMessageForAContact": "Schedule review text (SMS) message for a contact",
+    "ScheduleReviewTextMessageForContacts": "Schedule review text (SMS) message for multiple contacts",
+    "ScheduleReviewTextMessageForAGroup": "Schedule review text (SMS) message for a group",
+    "ScheduleReviewGroups": "Schedule review text (SMS) message for multiple groups",
+    "ScheduleReviewTextMessageToANewContact": "Schedule review text (SMS) message to a new contact",
+    "ScheduleReviewToANewGroup": "Schedule review text (SMS) message to a new group",
+    "SendTextMessageEventReminderToAContact": "Schedule text (SMS) message event reminder to a contact",
+    "SendTextMessageEventReminderToMultipleContacts":
+        "Schedule text (SMS) message event reminder to multiple contacts",
+    "SendTextEventReminderToAGroup": "Schedule text (SMS) message event reminder to a group",
+    "SendTextMessageEventReminderToGroups": "Schedule text (SMS) message event reminder to multiple groups",
+    "SendMessageEventReminderToANewContact": "Schedule text (SMS) message event reminder to a new contact",
+    "SendTextEventReminderToNewGroup": "Schedule text (SMS) message event reminder to a new group",
+    "SendMMSContacts": "Send an MMS to a contact",
+    "SendMMSGroup": "Send an MMS to a group",
+    "SendMMSNewContact": "Send an MMS",
+    "SendAndWaitForDelivery": "Send text (SMS) message and wait for delivery",
+}
+
+# What a maker sees first: the everyday actions are important, duplicates and rarely needed
+# variants advanced. The others are shown normally.
+SEND_VISIBILITY = {
+    "SendTextToAContact": "important", "SendTextMessageToAGroup": "important",
+    "SendTextMessageToANumber": "important", "SendReviewSingleContact": "important",
+    "ScheduleMessageForAContact": "important", "SendTextMessageEventReminderToAContact": "important",
+    "SendTextMessage": "advanced",  # same as SendTextMessageToANumber, kept for the original's flows
+}
+
+WHAT = {"text": "a text message", "review": "a review request (your text followed by the Google review link of "
+                                            "the place you pick)",
+        "reminder": "an event reminder", "mms": "an MMS (your text and one attachment)"}
+WHOM = {"contact": "to one contact", "contacts": "to several contacts, each number texted once",
+        "group": "to every member of a group", "groups": "to the members of several groups, a contact in two "
+                                                          "groups texted once",
+        "number": "to a phone number, saved as a contact if it is new",
+        "numbers": "to several phone numbers separated by commas",
+        "new_contact": "to a contact saved (or renamed, for a known number) in the same step",
+        "new_group": "to a new group made from the contacts you pick"}
+WHEN = {"now": "right away", "scheduled": "at the date and time you give (UTC); until then it can be cancelled or "
+                                          "rescheduled with its CampaignId",
+        "reminder": "the given number of days before the event date, at the time you give (UTC)"}
 
 
-def _send(call: Call, op_id: str) -> Any:
-    """Parse, then create the campaign(s) once per idempotency key and answer (a retry gets
-    the first answer back)."""
-    from ..web.idempotency import request_key, run_once
+def send_description(op: SendOperation) -> str:
+    if op is SEND_AND_WAIT:
+        return ("Sends a text message to contacts, numbers and groups, then waits until every text is delivered "
+                "or failed and returns the final counts.")
+    verb = "Schedules" if op.timing != "now" else "Sends"
+    text = f"{verb} {WHAT[op.kind]} {WHOM[op.target]}, {WHEN[op.timing]}."
+    if op.operation_id == "SendTextMessage":
+        text += " Same as Send text (SMS) message to a number, kept for flows built on the original connector."
+    return text
+
+
+def send_replies(op: SendOperation) -> dict[int, Reply]:
+    if op is SEND_AND_WAIT:
+        return {200: Reply(SENT, "Every text is delivered or failed: the final counts."),
+                202: Reply(SENT, "Sending: the platform polls Location until delivery is final.", POLLING)}
+    if op.operation_id == "SendReviewSingleContact":
+        return {200: Reply(RECORD, "The review request is queued.")}
+    return {200: Reply(SENT, f"The campaign is {'queued' if op.timing == 'now' else 'scheduled'}.")}
+
+
+def poll_headers(req: ApiRequest, campaign_id: str) -> dict[str, str]:
+    from ..web.runtime import public_link
+
+    return {"Location": public_link(req, f"/api/campaigns/{campaign_id}/status"), "Retry-After": WAIT_RETRY_AFTER}
+
+
+def send(call: Call, op: SendOperation) -> Any:
+    """Every send action: parse (JSON, or multipart for MMS), then make the campaign(s) once per
+    idempotency key and answer (a retry gets the first answer back)."""
     from ..common.ids import new_desc_id
+    from ..messaging.models import SendBody
+    from ..web.idempotency import request_key, run_once
+    from ..web.runtime import parse_body
 
-    op = BY_ID[op_id]
     req = call.request
     if op.kind == "mms":
         from ..messaging.media import parse_mms
@@ -29,82 +136,112 @@ def _send(call: Call, op_id: str) -> Any:
         body, media = parse_mms(req)
     else:
         body, media = parse_body(SendBody, req), None
-    fingerprint = campaigns.request_fingerprint(op, body, media)  # type: ignore[arg-type]
+    fingerprint = campaigns.request_fingerprint(op, body, media)
     return run_once(call.caller.account_id, request_key(req.header, fingerprint), fingerprint,
-                    lambda attempt: _answer(call, op_id, body, campaigns.create(call.caller, op, body, attempt, media)),
+                    lambda attempt: _answer(call, op, body, campaigns.create(call.caller, op, body, attempt, media)),
                     new_desc_id)
 
 
-def _answer(call: Call, op_id: str, body: SendBody, made: list[Any]) -> Result:
+def _answer(call: Call, op: SendOperation, body: Any, made: list[Any]) -> Any:
+    from ..web.request import Result
+
     first = made[0]
-    if op_id == "SendReviewSingleContact":
+    if op.operation_id == "SendReviewSingleContact":
         from ..addressbook.recipients import find_contact
 
         return Result(campaigns.message_record(call.caller, first,
                                                find_contact(call.caller.account, body.text("To") or "", field="To")))
     data = campaigns.campaign_data(first)
-    if len(made) > 1:
-        data["Reminders"] = [campaigns.campaign_data(c) for c in made]
-    if op_id == "SendAndWaitForDelivery":
-        return Result(data, status=202, headers=_poll_headers(call.request.url, first.CampaignId))
+    if len(made) > 1:  # reminders: every one the action scheduled
+        from ..messaging.models import SentCampaign
+
+        data = SentCampaign(**data.model_dump(), Reminders=[campaigns.campaign_data(c) for c in made])
+    if op is SEND_AND_WAIT:
+        return Result(data, status=202, headers=poll_headers(call.request, first.CampaignId))
     return Result(data)
 
 
-@lru_cache(maxsize=None)
-def send_endpoint(op_id: str) -> Endpoint:
-    if op_id not in BY_ID:
-        raise KeyError(op_id)
-    mms = BY_ID[op_id].kind == "mms"
-    return endpoint(max_body=6 * 1024 * 1024 if mms else None)(lambda call: _send(call, op_id))
+def _declare_send(op: SendOperation) -> None:
+    mms = op.kind == "mms"
+    api.add("post", op.route, op.operation_id, lambda call: send(call, op), ok=send_replies(op),
+            summary=SUMMARIES[op.operation_id], description=send_description(op),
+            visibility=SEND_VISIBILITY.get(op.operation_id), doc_body=f"{op.operation_id}Form", multipart=mms,
+            body_description="What to send, to whom and when.", max_body=MMS_MAX_BODY if mms else None)
 
 
-def _poll_headers(url: str, campaign_id: str) -> dict[str, str]:
-    from urllib.parse import urlsplit
+for _op in (*SEND_OPERATIONS, SEND_AND_WAIT):
+    _declare_send(_op)
 
-    base = get_settings().public_base_url
-    if not base:
-        parts = urlsplit(url)
-        base = f"{parts.scheme}://{parts.netloc}"
-    return {"Location": f"{base.rstrip('/')}/api/campaigns/{campaign_id}/status", "Retry-After": WAIT_RETRY_AFTER}
+# ---------------------------------------------------------------- campaigns
+
+CAMPAIGN_PATH = {"campaignId": Param("Campaign ID", "The CampaignId a send action returned.")}
 
 
-@endpoint()
-def get_campaign(call: Call):  # noqa: ANN201
+@api.get("campaigns", "ListCampaigns", query="CampaignQuery", ok=CAMPAIGNS, ok_description="The campaigns.",
+         visibility="advanced", summary="List campaigns",
+         description="Lists the campaigns of your account, newest first, optionally only those with a status.")
+def list_campaigns(call: Call) -> Any:
+    return campaigns.list_campaigns(call.caller, call.query)
+
+
+@api.get("campaigns/{campaignId}", "GetCampaign", path=CAMPAIGN_PATH, ok=CAMPAIGN, ok_description="The campaign.",
+         summary="Get a campaign", description="Returns a campaign with its delivery counts right now.")
+def get_campaign(call: Call) -> Any:
     return campaigns.campaign_data(campaigns.get(call.caller, call.route("campaignId")))
 
 
-@endpoint()
-def campaign_status(call: Call):  # noqa: ANN201
+@api.get("campaigns/{campaignId}/status", "GetCampaignStatus", path=CAMPAIGN_PATH,
+         ok={200: Reply(CAMPAIGN, "Delivery is final."), 202: Reply(CAMPAIGN, "Still sending: poll Location again.",
+                                                                     POLLING)},
+         visibility="advanced", summary="Wait for a campaign to be delivered",
+         description="Waits until every text of a campaign is delivered or failed (the platform polls while it "
+                     "answers 202), then returns its final counts.")
+def campaign_status(call: Call) -> Any:
     """Power Automate's async pattern: 202 + Location + Retry-After until every recipient is final."""
+    from ..web.request import Result
+
     c = campaigns.get(call.caller, call.route("campaignId"))
     data = campaigns.campaign_data(c)
     if campaigns.delivery_final(c):
         return data
-    return Result(data, status=202, headers=_poll_headers(call.request.url, c.CampaignId))
+    return Result(data, status=202, headers=poll_headers(call.request, c.CampaignId))
 
 
-@endpoint(query=CampaignQuery)
-def list_campaigns(call: Call):  # noqa: ANN201
-    return campaigns.list_campaigns(call.caller, call.query)
-
-
-@endpoint(query=CampaignQuery)
-def list_recipients(call: Call):  # noqa: ANN201
+@api.get("campaigns/{campaignId}/recipients", "ListCampaignRecipients", path=CAMPAIGN_PATH, query="RecipientQuery",
+         ok=RECIPIENTS, ok_description="The recipients.", visibility="advanced",
+         summary="List the recipients of a campaign",
+         description="Lists each recipient of a campaign with its delivery status and the carrier's error, if any.")
+def list_recipients(call: Call) -> Any:
     return campaigns.list_recipients(call.caller, call.route("campaignId"), call.query)
 
 
-@endpoint()
-def cancel_campaign(call: Call):  # noqa: ANN201
+@api.get("campaigns/{campaignId}/links", "GetCampaignLinkStats", path=CAMPAIGN_PATH, ok=LINKS,
+         ok_description="The tracked links.", visibility="advanced", summary="Get the link clicks of a campaign",
+         description="Lists the tracked review links of a campaign with how often each was opened; empty when the "
+                     "campaign has none.")
+def link_stats(call: Call) -> Any:
+    return links.for_campaign(call.caller, call.route("campaignId"))
+
+
+@api.post("campaigns/{campaignId}/cancel", "CancelCampaign", path=CAMPAIGN_PATH, ok=CAMPAIGN,
+          ok_description="The cancelled campaign.", summary="Cancel a campaign",
+          description="Cancels a scheduled or sending campaign: nothing more is sent for it.")
+def cancel_campaign(call: Call) -> Any:
     return campaigns.campaign_data(campaigns.cancel(call.caller, call.route("campaignId")))
 
 
-@endpoint(body=RescheduleBody)
-def reschedule_campaign(call: Call):  # noqa: ANN201
+@api.post("campaigns/{campaignId}/reschedule", "RescheduleCampaign", path=CAMPAIGN_PATH, body="RescheduleBody",
+          body_description="When to send instead.", ok=CAMPAIGN, ok_description="The rescheduled campaign.",
+          summary="Reschedule a campaign",
+          description="Moves a campaign that has not gone out yet to another date and time.")
+def reschedule_campaign(call: Call) -> Any:
     return campaigns.campaign_data(campaigns.reschedule(call.caller, call.route("campaignId"), call.body))
 
 
-@endpoint(auth=False)
-def twilio_status(call: Call):  # noqa: ANN201
+# ---------------------------------------------------------------- not connector operations
+
+@api.post("twilio/status", "TwilioStatusCallback", auth=False, connector=False)
+def twilio_status(call: Call) -> Any:
     """Twilio's status callback: signature checked, then the recipient moves forward."""
     from ..messaging.delivery import record_status
     from ..web.twilio_signature import form_params, verify
@@ -117,10 +254,11 @@ def twilio_status(call: Call):  # noqa: ANN201
     return {"Outcome": outcome}
 
 
-@endpoint(auth=False)
-def follow_link(call: Call):  # noqa: ANN201
+@api.get("r/{code}", "FollowReviewLink", auth=False, connector=False)
+def follow_link(call: Call) -> Any:
     """A tracked review link: count the click, then 302 to Google's review form."""
     from ..messaging.links import follow
+    from ..web.request import Result
 
     target = follow(call.route("code"))
     return Result({"Location": target}, status=302, headers={"Location": target})

@@ -3,7 +3,10 @@ unknown fields) and strip whitespace; entities carry their ETag for conditional 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from datetime import datetime
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer, PrivateAttr, WithJsonSchema
 
 
 class RequestModel(BaseModel):
@@ -22,3 +25,28 @@ class EntityModel(BaseModel):
     def with_etag(self, etag: str | None) -> "EntityModel":
         self._etag = etag
         return self
+
+
+def _iso(value: datetime | None) -> str | None:
+    from .clock import iso
+
+    return iso(value)
+
+
+# A UTC moment as the connector writes it (2026-12-01T15:30:00.000Z), documented as date-time.
+UtcTime = Annotated[datetime, PlainSerializer(_iso, return_type=str),
+                    WithJsonSchema({"type": "string", "format": "date-time"})]
+
+
+class ResponseModel(BaseModel):
+    """What an operation answers (inside the envelope). Every field is always present (null
+    when it has no value) unless it has a default: those appear only when set. The connector's
+    definition is generated from these, with each field's ``doc`` (summary, description)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def of_attrs(cls, obj: object, **values: Any) -> Self:
+        """The response for an entity: the fields it shares by name, and ``values``."""
+        return cls(**{name: getattr(obj, name) for name in cls.model_fields
+                      if name not in values and hasattr(obj, name)}, **values)

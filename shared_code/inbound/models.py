@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from ..common.models import EntityModel, RequestModel
+from ..common.fields import ADVANCED, IMPORTANT, INLINE, INTERNAL, doc
+from ..common.models import EntityModel, RequestModel, ResponseModel, UtcTime
 from ..common.queue_messages import QueueMessage
 from ..common.storage.names import INBOUND_QUEUE
+from ..triggers.models import MAX_PHONE_INPUT, MMS, SMS, from_number_field, keyword_field
 
 # keyword actions
 OPT_OUT, OPT_IN, HELP = "optout", "optin", "help"
@@ -80,32 +82,136 @@ class OptOutEvent(EntityModel):
 
 # ---------------------------------------------------------------- requests
 
+PHONE_TEXT = "The number: E.164 such as +14155550123, or a national number of your account's country."
+
+
+def _kind() -> Any:
+    return doc("Kind", "sms for texts without attachments, mms for texts with; empty for both.", None,
+               visibility=ADVANCED, schema={"enum": [SMS, MMS]}, max_length=10)
+
+
+def _page() -> tuple[Any, Any]:
+    return (doc("Page Size", "At most this many items (1 to 500, default 100); the response then has NextLink when "
+                             "there are more.", None, visibility=ADVANCED, ge=1, le=500),
+            doc("Page Token", "The skiptoken of the previous page's NextLink; empty for the first page.", None,
+                visibility=ADVANCED, max_length=200))
+
+
 class ReceivedQuery(RequestModel):
-    From: str | None = Field(default=None, max_length=40)
-    Kind: str | None = Field(default=None, max_length=10)
-    top: int | None = Field(default=None, ge=1, le=500)
-    skiptoken: str | None = Field(default=None, max_length=200)
+    From: str | None = doc("From Number", "Only texts from this number (E.164 or national).", None,
+                           max_length=MAX_PHONE_INPUT)
+    Kind: str | None = _kind()
+    top: int | None = _page()[0]
+    skiptoken: str | None = _page()[1]
 
 
 class PollQuery(RequestModel):
-    cursor: str | None = Field(default=None, max_length=200)
-    Kind: str | None = Field(default=None, max_length=10)
-    FromNumber: str | None = Field(default=None, max_length=40)
-    Keyword: str | None = Field(default=None, max_length=40)
+    cursor: str | None = doc("Cursor", "Where the last check stopped; the platform keeps it in Location.", None,
+                             visibility=INTERNAL, max_length=200)
+    Kind: str | None = _kind()
+    FromNumber: str | None = from_number_field()
+    Keyword: str | None = keyword_field()
 
 
 class OptOutBody(RequestModel):
-    Phone: str = Field(min_length=1, max_length=40)
-    Reason: str | None = Field(default=None, max_length=200)
+    Phone: str = doc("Phone Number", PHONE_TEXT, min_length=1, max_length=MAX_PHONE_INPUT)
+    Reason: str | None = doc("Reason", "Why, for the audit trail, such as Asked by phone.", None, visibility=IMPORTANT,
+                             max_length=200)
 
 
 class OptOutCheckQuery(RequestModel):
-    Phone: str = Field(min_length=1, max_length=40)
+    Phone: str = doc("Phone Number", PHONE_TEXT, min_length=1, max_length=MAX_PHONE_INPUT)
 
 
 class OptOutQuery(RequestModel):
-    top: int | None = Field(default=None, ge=1, le=500)
-    skiptoken: str | None = Field(default=None, max_length=200)
+    top: int | None = _page()[0]
+    skiptoken: str | None = _page()[1]
+
+
+# ---------------------------------------------------------------- responses
+
+class MediaItem(ResponseModel):
+    model_config = INLINE
+    Url: str = doc("Media Item URL", "The attachment's URL.")
+    ContentType: str = doc("Media Item Type", "The attachment's type, such as image/png.")
+
+
+class ReceivedText(ResponseModel):
+    """A text a customer sent to your number."""
+
+    MessageId: str = doc("Message ID", "Our id of the received text; the same text never comes twice with another "
+                                       "id, so use it to de-duplicate.")
+    ReceivedAt: UtcTime = doc("Received At", "When the text arrived (UTC).")
+    MessageSid: str = doc("Message SID", "The carrier's id of the received message.")
+    SmsSid: str = doc("SMS SID", "The carrier's id of the received message (as the original trigger names it).")
+    AccountSid: str = doc("Twilio Account SID", "The Twilio account that received it.", visibility=ADVANCED)
+    MessagingServiceSid: str = doc("Messaging Service SID", "The Twilio Messaging Service, if any.",
+                                   visibility=ADVANCED)
+    From: str = doc("From", "The sender's number in E.164, such as +14155550123.")
+    To: str = doc("To", "Your number that received the text.")
+    Body: str = doc("Message Text", "The text the customer sent.")
+    MessageStatus: str = doc("Message Status", "The carrier's status of the text: received.")
+    OptOutType: str = doc("Opt Out Type", "STOP, START or HELP when the carrier itself handled a keyword; empty "
+                                          "otherwise.")
+    NumMedia: int = doc("Number of Media", "How many attachments came with the text (0 for an SMS).")
+    NumSegments: int = doc("Number of Segments", "How many segments the text took.")
+    ReferralNumMedia: int = doc("Referral Number of Media", "Attachments of a referral message, as the carrier "
+                                                            "reports them.", visibility=ADVANCED)
+    mediaURL: str = doc("Media URL", "The first attachment's URL; empty for an SMS.")
+    contentType: str = doc("Media Content Type", "The first attachment's type, such as image/jpeg.")
+    Media: list[MediaItem] = doc("Media", "Every attachment, in order.")
+    ContactId: str = doc("Contact ID", "The sender's contact id when the number is in your address book; empty "
+                                       "otherwise.")
+    ContactName: str = doc("Contact Name", "The sender's name when the number is a contact; empty otherwise.")
+    Keyword: str = doc("Keyword", "STOP, START, HELP or a synonym when the text was one (already handled: the number "
+                                  "is opted out or in); empty otherwise.")
+    FromCity: str = doc("From City", "The sender's city, when the carrier knows it.")
+    FromState: str = doc("From State", "The sender's state or province, when known.")
+    FromZip: str = doc("From Zip", "The sender's postal code, when known.")
+    FromCountry: str = doc("From Country", "The sender's country, when known.")
+    ToCity: str = doc("To City", "The city of your number, when known.")
+    ToState: str = doc("To State", "The state or province of your number, when known.")
+    ToZip: str = doc("To Zip", "The postal code of your number, when known.")
+    ToCountry: str = doc("To Country", "The country of your number, when known.")
+
+
+class ReceivedTextEvent(ReceivedText):
+    """What the SMS and MMS triggers post to the flow (documents ``inbound.receive.payload_of``)."""
+
+    EventType: str = doc("Event Type", "Always message.received.")
+
+
+class OptOutState(ResponseModel):
+    """Whether a number may be texted."""
+
+    Phone: str = doc("Phone", "The number in E.164.")
+    OptedOut: bool = doc("Opted Out", "True when the number must not be texted.")
+    Keyword: str = doc("Keyword", "The keyword that changed the state, such as STOP; empty for a change by hand.")
+    Source: str = doc("Source", "keyword, twilio or manual; empty when the number never opted out.")
+    ChangedAt: UtcTime | None = doc("Changed At", "When the state last changed (UTC), or null if it never did.")
+    MessageId: str = doc("Message ID", "The received text that changed the state, if any.")
+    ChangedBy: str = doc("Changed By", "The API key name of a change by hand.")
+
+
+class OptOutEventOut(ResponseModel):
+    """One opt-out, opt-in or help request."""
+
+    model_config = ConfigDict(title="OptOutEvent")
+    Phone: str = doc("Phone", "The number in E.164.")
+    Action: str = doc("Action", "optout, optin or help.")
+    Keyword: str = doc("Keyword", "The keyword the customer sent; empty for a change by hand.")
+    Source: str = doc("Source", "keyword, twilio or manual.")
+    MessageId: str = doc("Message ID", "The received text, if any.")
+    ChangedBy: str = doc("Changed By", "The API key name of a change by hand.")
+    Reason: str = doc("Reason", "The reason given with a change by hand.")
+    At: UtcTime = doc("At", "When it happened (UTC).")
+    Replied: bool = doc("Replied", "Whether the confirmation or help reply was sent.")
+
+
+class OptOutCheck(OptOutState):
+    """A number's opt-out state and history."""
+
+    History: list[OptOutEventOut] = doc("History", "The latest changes, newest first.")
 
 
 # ---------------------------------------------------------------- queue message

@@ -12,12 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from ..accounts.models import Account, Caller
-from ..common.clock import iso, utcnow
+from ..common.clock import utcnow
 from ..common.errors import ConcurrentUpdate
 from ..common.paging import Page, paginate
 from ..common.storage.rows import retry_on_conflict
 from ..common.text.phones import mask, to_e164
-from .models import HELP, OPT_IN, OPT_OUT, InboundMessage, OptOut, OptOutBody, OptOutEvent, OptOutQuery
+from .models import (HELP, OPT_IN, OPT_OUT, InboundMessage, OptOut, OptOutBody, OptOutCheck, OptOutEvent, OptOutEventOut,
+                     OptOutQuery, OptOutState)
 from .storage import new_row_id, optouts_repo
 
 log = logging.getLogger("powertextor.optouts")
@@ -82,29 +83,21 @@ def reply_text(account: Account, action: str) -> str:
 
 # ---------------------------------------------------------------- API
 
-def state_data(phone: str, state: OptOut | None) -> dict[str, Any]:
-    return {"Phone": phone, "OptedOut": bool(state and state.OptedOut),
-            "Keyword": state.Keyword if state else "", "Source": state.Source if state else "",
-            "ChangedAt": iso(state.ChangedAt) if state else None, "MessageId": state.MessageId if state else "",
-            "ChangedBy": state.ChangedBy if state else ""}
+def state_data(phone: str, state: OptOut | None, model: type[OptOutState] = OptOutState, **values: Any) -> Any:
+    return model(Phone=phone, OptedOut=bool(state and state.OptedOut), Keyword=state.Keyword if state else "",
+                 Source=state.Source if state else "", ChangedAt=state.ChangedAt if state else None,
+                 MessageId=state.MessageId if state else "", ChangedBy=state.ChangedBy if state else "", **values)
 
 
-def event_data(e: OptOutEvent) -> dict[str, Any]:
-    return {"Phone": e.Phone, "Action": e.Action, "Keyword": e.Keyword, "Source": e.Source,
-            "MessageId": e.MessageId, "ChangedBy": e.ChangedBy, "Reason": e.Reason, "At": iso(e.At),
-            "Replied": e.Replied}
-
-
-def check(caller: Caller, raw_phone: str) -> dict[str, Any]:
+def check(caller: Caller, raw_phone: str) -> OptOutCheck:
     """A number's state for the caller's account and its recent history (newest first)."""
     phone = to_e164(raw_phone, region=caller.account.Region, field="Phone")
     repo = optouts_repo()
-    data = state_data(phone, repo.get(caller.account_id, phone))
-    data["History"] = [event_data(e) for e in repo.history(caller.account_id, phone, top=20)]
-    return data
+    history = [OptOutEventOut.of_attrs(e) for e in repo.history(caller.account_id, phone, top=20)]
+    return state_data(phone, repo.get(caller.account_id, phone), OptOutCheck, History=history)
 
 
-def change(caller: Caller, body: OptOutBody, opted_out: bool) -> dict[str, Any]:
+def change(caller: Caller, body: OptOutBody, opted_out: bool) -> OptOutState:
     """Opt a number out or back in by hand, audited with the API key's name and the reason."""
     acct = caller.account_id
     phone = to_e164(body.Phone, region=caller.account.Region, field="Phone")
@@ -117,7 +110,7 @@ def change(caller: Caller, body: OptOutBody, opted_out: bool) -> dict[str, Any]:
     return state_data(phone, state)
 
 
-def list_opted_out(caller: Caller, query: OptOutQuery) -> Page[dict[str, Any]]:
+def list_opted_out(caller: Caller, query: OptOutQuery) -> Page[OptOutState]:
     """Numbers opted out now, in number order; paged (skiptoken = the last number)."""
     repo = optouts_repo()
     page = paginate(lambda after: repo.list(caller.account_id, after=after),

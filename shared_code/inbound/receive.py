@@ -23,7 +23,7 @@ from ..common.text.phones import mask
 from ..common.text.words import first_word
 from ..triggers.models import MMS, SMS, Subscription
 from .keywords import classify
-from .models import InboundGroupMessage, InboundMessage, InboundQueueMessage, OptOutEvent
+from .models import InboundGroupMessage, InboundMessage, InboundQueueMessage, OptOutEvent, ReceivedText
 from .storage import inbound_repo, new_row_id
 
 log = logging.getLogger("powertextor.inbound")
@@ -269,10 +269,10 @@ def _reply(account: Account, m: InboundMessage, event: OptOutEvent) -> None:
 
 # ---------------------------------------------------------------- API side
 
-def message_data(m: InboundMessage) -> dict[str, Any]:
+def message_data(m: InboundMessage) -> ReceivedText:
     data = payload_of(m)
     data.pop("EventType", None)
-    return data
+    return ReceivedText(**data)
 
 
 def kind_of(m: InboundMessage) -> str:

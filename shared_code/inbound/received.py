@@ -12,7 +12,6 @@ means a slow write cannot land behind a cursor that already moved past it. The f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..accounts.models import Caller
 from ..common.errors import NotFound, ValidationFailed
@@ -21,7 +20,7 @@ from ..common.paging import Page, decode_token, encode_token, paginate
 from ..common.text.phones import to_e164
 from ..common.text.words import first_word
 from ..triggers.models import MMS, SMS
-from .models import InboundMessage, PollQuery, ReceivedQuery
+from .models import InboundMessage, PollQuery, ReceivedQuery, ReceivedText
 from .receive import kind_of, message_data
 from .storage import inbound_repo, now_ms
 
@@ -32,7 +31,7 @@ DEFAULT_PAGE = 100
 
 @dataclass(frozen=True)
 class PollResult:
-    items: list[dict[str, Any]]
+    items: list[ReceivedText]
     cursor: str
 
 
@@ -55,7 +54,7 @@ def _keep(caller: Caller, kind: str | None, phone_field: str, phone: str | None,
     return keep
 
 
-def list_received(caller: Caller, query: ReceivedQuery) -> Page[dict[str, Any]]:
+def list_received(caller: Caller, query: ReceivedQuery) -> Page[ReceivedText]:
     """Newest first, one page at a time (``NextLink`` carries the skiptoken)."""
     repo = inbound_repo()
     keep = _keep(caller, _kind(query.Kind), "From", query.From)
@@ -64,7 +63,7 @@ def list_received(caller: Caller, query: ReceivedQuery) -> Page[dict[str, Any]]:
     return Page([message_data(m) for m in page.items], page.next_token)
 
 
-def get_received(caller: Caller, message_id: str) -> dict[str, Any]:
+def get_received(caller: Caller, message_id: str) -> ReceivedText:
     m = inbound_repo().get(caller.account_id, message_id) if message_id.isalnum() else None
     if m is None:
         raise NotFound(f"No received text {message_id[:40]}.", code="MessageNotFound", field="messageId")

@@ -7,11 +7,11 @@ returns at once, whatever the number of recipients."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..accounts.models import Caller
 from ..addressbook.models import Contact
-from ..common.clock import iso, utcnow
+from ..common.clock import utcnow
 from ..common.context import repos
 from ..common.errors import ConcurrentUpdate, Conflict, NotFound, Unprocessable, ValidationFailed
 from ..common.ids import new_desc_id
@@ -37,8 +37,15 @@ from .models import (
     SKIPPED,
     UNDELIVERED,
     Campaign,
+    CampaignGroup,
+    CampaignOut,
     CampaignQuery,
     DispatchMessage,
+    MessageRecord,
+    MessageRecordAccount,
+    MessageRecordContact,
+    RecipientOut,
+    RecipientQuery,
     RescheduleBody,
     SendBody,
 )
@@ -204,15 +211,8 @@ def require(caller: Caller, campaign_id: str) -> Campaign:
     return c
 
 
-def campaign_data(c: Campaign) -> dict[str, Any]:
-    return {"CampaignId": c.CampaignId, "AccountId": c.AccountId, "Type": c.Type, "Body": c.Body,
-            "SendDate": iso(c.SendDate), "PlaceId": c.PlaceId, "Status": c.Status, "CreatedAt": iso(c.CreatedAt),
-            "CreatedBy": c.CreatedBy, "Groups": [g.model_dump() for g in c.Groups], "Reach": c.Reach,
-            "SentCount": c.SentCount, "UndeliveredCount": c.UndeliveredCount, "IsReminder": c.IsReminder,
-            "DeliveredCount": c.DeliveredCount, "FailedCount": c.FailedCount, "SkippedCount": c.SkippedCount,
-            "PendingCount": c.PendingCount, "Operation": c.Operation, "Segments": c.Segments,
-            "Encoding": c.Encoding, "SeriesId": c.SeriesId, "CancelledAt": iso(c.CancelledAt),
-            "CompletedAt": iso(c.CompletedAt), "LinkClicks": _clicks(c)}
+def campaign_data(c: Campaign) -> CampaignOut:
+    return CampaignOut.of_attrs(c, Groups=[CampaignGroup.of_attrs(g) for g in c.Groups], LinkClicks=_clicks(c))
 
 
 def _clicks(c: Campaign) -> int:
@@ -223,25 +223,25 @@ def _clicks(c: Campaign) -> int:
     return clicks(c.LinkCode)
 
 
-def message_record(caller: Caller, c: Campaign, contact: Contact | None) -> dict[str, Any]:
+def message_record(caller: Caller, c: Campaign, contact: Contact | None) -> MessageRecord:
     """SendReviewSingleContact answers with its message record — never billing identifiers."""
     account = caller.account
-    return {"MessageId": c.CampaignId, "AccountId": c.AccountId, "Type": c.Type, "ReferenceId": c.PlaceId,
-            "Direction": "Outgoing", "From": account.Phone, "To": contact.Phone if contact else "",
-            "Body": c.Body, "CampaignId": c.CampaignId, "Rating": 0, "Segments": c.Segments, "Status": c.Status,
-            "Deleted": False, "CreatedAt": iso(c.CreatedAt),
-            "Account": {"AccountId": account.AccountId, "Name": account.Name, "ServicePhone": account.Phone,
-                        "Status": "Active", "CreatedAt": iso(account.CreatedAt)},
-            "Contact": ({"ContactId": contact.ContactId, "Phone": contact.Phone, "Name": contact.Name,
-                         "WelcomeSent": contact.WelcomeSent, "Status": contact.Status, "Groups": []}
-                        if contact else None)}
+    return MessageRecord(
+        MessageId=c.CampaignId, AccountId=c.AccountId, Type=c.Type, ReferenceId=c.PlaceId, Direction="Outgoing",
+        From=account.Phone, To=contact.Phone if contact else "", Body=c.Body, CampaignId=c.CampaignId, Rating=0,
+        Segments=c.Segments, Status=c.Status, Deleted=False, CreatedAt=c.CreatedAt,
+        Account=MessageRecordAccount(AccountId=account.AccountId, Name=account.Name, ServicePhone=account.Phone,
+                                     Status="Active", CreatedAt=account.CreatedAt),
+        Contact=(MessageRecordContact(ContactId=contact.ContactId, Phone=contact.Phone, Name=contact.Name,
+                                      WelcomeSent=contact.WelcomeSent, Status=contact.Status, Groups=[])
+                 if contact else None))
 
 
 def get(caller: Caller, campaign_id: str) -> Campaign:
     return refresh_counts(require(caller, campaign_id))
 
 
-def list_campaigns(caller: Caller, query: CampaignQuery) -> Page[dict[str, Any]]:
+def list_campaigns(caller: Caller, query: CampaignQuery) -> Page[CampaignOut]:
     status = query.status.capitalize() if query.status else None
     if status and status not in (SCHEDULED, QUEUED, SENDING, SENT, CANCELLED):
         raise ValidationFailed("status must be one of Scheduled, Queued, Sending, Sent, Cancelled.", field="status")
@@ -255,20 +255,18 @@ def list_campaigns(caller: Caller, query: CampaignQuery) -> Page[dict[str, Any]]
     return Page([campaign_data(x) for x in items])
 
 
-def list_recipients(caller: Caller, campaign_id: str, query: CampaignQuery) -> Page[dict[str, Any]]:
+def list_recipients(caller: Caller, campaign_id: str, query: RecipientQuery) -> Page[RecipientOut]:
     require(caller, campaign_id)
     after = decode_token(query.skiptoken) if query.skiptoken else None
     top = query.top or 500
     wanted = query.status.lower() if query.status else None
-    items: list[dict[str, Any]] = []
+    items: list[RecipientOut] = []
     for r in campaigns_repo().list_recipients(campaign_id, after):
         if wanted and r.Status != wanted:
             continue
         if len(items) == top:
-            return Page(items, encode_token(items[-1]["Phone"]))  # the RowKey, "+" and all
-        items.append({"Phone": r.Phone, "ContactId": r.ContactId, "Name": r.Name, "Status": r.Status,
-                      "Attempts": r.Attempts, "ProviderSid": r.ProviderSid, "ErrorCode": r.ErrorCode,
-                      "ErrorMessage": r.ErrorMessage, "UpdatedAt": iso(r.UpdatedAt)})
+            return Page(items, encode_token(items[-1].Phone))  # the RowKey, "+" and all
+        items.append(RecipientOut.of_attrs(r))
     return Page(items)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import secrets
 import string
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..accounts.models import Caller
 from ..common.clock import utcnow
 from ..common.context import repos
 from ..common.errors import NotFound
@@ -14,9 +15,13 @@ from ..common.storage.names import LINKS
 from ..common.storage.rows import create_op, get_row, replace_op, retry_on_conflict, transact
 from ..common.urls import public_base, public_url
 
+if TYPE_CHECKING:
+    from .models import LinkStats
+
 ALPHABET = string.ascii_letters + string.digits
 CODE_CHARS = 8  # 62^8 codes: a clash is rare, CODE_DRAWS of them in a row never happen
 CODE_DRAWS = 5
+LINK_PATH = "/api/r/{}"
 
 
 def create_link(account_id: str, campaign_id: str, place_id: str, target: str) -> tuple[str, str] | None:
@@ -30,7 +35,7 @@ def create_link(account_id: str, campaign_id: str, place_id: str, target: str) -
         row = {"PartitionKey": code, "RowKey": "", "AccountId": account_id, "CampaignId": campaign_id,
                "PlaceId": place_id, "Target": target, "Clicks": 0, "CreatedAt": utcnow()}
         transact(table, [create_op(row)])
-        return code, str(public_url(f"/api/r/{code}"))
+        return code, str(public_url(LINK_PATH.format(code)))
 
     return retry_on_conflict(attempt, tries=CODE_DRAWS, gave_up=lambda: None)
 
@@ -59,3 +64,17 @@ def clicks(code: str) -> int:
         return 0
     row = get_row(repos().store.table(LINKS), code, "")
     return int(row.get("Clicks", 0)) if row else 0
+
+
+def for_campaign(caller: Caller, campaign_id: str) -> list[LinkStats]:
+    """GetCampaignLinkStats: the campaign's tracked link (none without TrackLink) and its clicks."""
+    from .campaigns import require
+    from .models import LinkStats
+
+    campaign = require(caller, campaign_id)
+    row = get_row(repos().store.table(LINKS), campaign.LinkCode, "") if campaign.LinkCode else None
+    if row is None:
+        return []
+    return [LinkStats(Code=campaign.LinkCode, Url=public_url(LINK_PATH.format(campaign.LinkCode)) or LINK_PATH.format(campaign.LinkCode),
+                      PlaceId=str(row.get("PlaceId", "")), Target=str(row["Target"]), Clicks=int(row.get("Clicks", 0)),
+                      CreatedAt=row["CreatedAt"], LastClickAt=row.get("LastClickAt"))]

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, ClassVar
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
-from ..common.models import EntityModel, RequestModel
+from ..addressbook.models import GroupSummary
+from ..common.fields import ADVANCED, INLINE, doc
+from ..common.models import EntityModel, RequestModel, ResponseModel, UtcTime
 from ..common.queue_messages import QueueMessage
 from ..common.storage.names import DISPATCH_QUEUE, SEND_QUEUE
 
@@ -170,16 +172,168 @@ class SendBody(RequestModel):
         return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+DATE_FORMATS_TEXT = "MM/DD/YYYY (12/01/2026), MM/DD/YY (12/01/26) or YYYY-MM-DD (2026-12-01)"
+TIME_FORMATS_TEXT = "hh:mm AM/PM (9:05 PM) or 24-hour HH:mm (21:05)"
+
+
 class RescheduleBody(RequestModel):
-    ScheduledAt: str | None = None
-    ScheduledDate: str | None = None
-    ScheduledTime: str | None = None
+    ScheduledAt: str | None = doc("Send At (ISO 8601)", "The new moment with an offset, such as 2026-12-01T15:30:00Z; "
+                                  "or leave it empty and give the date and time.", None,
+                                  schema={"format": "date-time"})
+    ScheduledDate: str | None = doc("Schedule Date", f"The new day, in UTC: {DATE_FORMATS_TEXT}.", None)
+    ScheduledTime: str | None = doc("Schedule Time (UTC)", f"The new time, in UTC: {TIME_FORMATS_TEXT}.", None)
+
+
+def _status_filter(statuses: tuple[str, ...]) -> object:
+    """The service checks the value (any case), so the enum is the definition's only."""
+    return doc("Status", "Only items with this status.", None, visibility=ADVANCED, schema={"enum": list(statuses)})
+
+
+def _page_size(largest: int) -> object:
+    return doc("Page Size", f"At most this many items per page (1 to {largest}); the response then has NextLink when "
+                            "there are more. Empty returns everything.", None, visibility=ADVANCED, ge=1, le=largest)
+
+
+PAGE_TOKEN = doc("Page Token", "The skiptoken of the previous page's NextLink; empty for the first page.", None,
+                 visibility=ADVANCED, max_length=200)
+MAX_PAGE = 500
 
 
 class CampaignQuery(RequestModel):
-    status: str | None = None
-    top: int | None = Field(default=None, ge=1, le=500)
-    skiptoken: str | None = Field(default=None, max_length=200)
+    status: str | None = _status_filter((SCHEDULED, QUEUED, SENDING, SENT, CANCELLED))
+    top: int | None = _page_size(MAX_PAGE)
+    skiptoken: str | None = PAGE_TOKEN
+
+
+class RecipientQuery(RequestModel):
+    status: str | None = _status_filter((PENDING, SENDING_R, QUEUED_R, SENT_R, DELIVERED, UNDELIVERED, FAILED,
+                                         SKIPPED, CANCELLED_R))
+    top: int | None = _page_size(MAX_PAGE)
+    skiptoken: str | None = PAGE_TOKEN
+
+
+# ---------------------------------------------------------------- responses
+
+CAMPAIGN_ID_TEXT = "The campaign's id: use it to check, cancel or reschedule the send."
+
+
+class CampaignGroup(ResponseModel):
+    """A group a campaign texts."""
+
+    GroupId: str = doc("Campaign Group ID", "The id of a group the campaign texts.")
+    Name: str = doc("Campaign Group Name", "The group's name when the campaign was made.")
+    ContactsCount: int = doc("Campaign Group Size", "The group's size when the campaign was made.")
+
+
+class CampaignOut(ResponseModel):
+    """A campaign: one send action and its recipients."""
+
+    model_config = ConfigDict(title="Campaign")
+    CampaignId: str = doc("Campaign ID", CAMPAIGN_ID_TEXT)
+    AccountId: str = doc("Campaign Account ID", "The account that sends.", visibility=ADVANCED)
+    Type: str = doc("Campaign Type", "Message, Review or MMS.")
+    Body: str = doc("Campaign Text", "The text as sent, with the review link and opt-out line added.")
+    SendDate: UtcTime = doc("Send Date", "When the campaign goes (or went) out (UTC).")
+    PlaceId: str = doc("Campaign Place", "The Google Place ID of a review request; empty otherwise.")
+    Status: str = doc("Campaign Status", "Scheduled, Queued, Sending, Sent or Cancelled.")
+    CreatedAt: UtcTime = doc("Campaign Created At", "When the action ran (UTC).")
+    CreatedBy: str = doc("Created By", "The name of the API key that made the campaign.")
+    Groups: list[CampaignGroup] = doc("Campaign Groups", "The groups the campaign texts.")
+    Reach: int = doc("Reach", "How many recipients the campaign has (opted-out numbers excluded).")
+    SentCount: int = doc("Sent Count", "How many texts the carrier accepted.")
+    UndeliveredCount: int = doc("Undelivered Count", "How many texts were undelivered or failed.")
+    IsReminder: bool = doc("Is Reminder", "True for event reminders.")
+    DeliveredCount: int = doc("Delivered Count", "How many texts were delivered.")
+    FailedCount: int = doc("Failed Count", "How many texts failed for good.")
+    SkippedCount: int = doc("Skipped Count", "How many recipients were skipped (opted out).")
+    PendingCount: int = doc("Pending Count", "How many texts are still to be sent.")
+    Operation: str = doc("Operation", "The action that made the campaign.", visibility=ADVANCED)
+    Segments: int = doc("Segments", "Segments per text (160 GSM-7 or 70 UCS-2 characters each).")
+    Encoding: str = doc("Encoding", "GSM-7 or UCS-2.", visibility=ADVANCED)
+    SeriesId: str = doc("Series ID", "Shared by the reminders one action made; empty otherwise.", visibility=ADVANCED)
+    CancelledAt: UtcTime | None = doc("Cancelled At", "When the campaign was cancelled (UTC), or null.")
+    CompletedAt: UtcTime | None = doc("Completed At", "When every text was handed to the carrier (UTC), or null.")
+    LinkClicks: int = doc("Link Clicks", "How many times the tracked review link was opened; 0 without one.")
+
+
+class SentCampaign(CampaignOut):
+    """The campaign a send action made."""
+
+    model_config = ConfigDict(title="SentCampaign")
+    Reminders: list[CampaignOut] = doc("Reminders", "Every reminder the action scheduled, earliest first, when it "
+                                                    "asked for more than one.", [])
+
+
+class RecipientOut(ResponseModel):
+    """One recipient of a campaign and its delivery status."""
+
+    model_config = ConfigDict(title="Recipient")
+    Phone: str = doc("Recipient Phone", "The recipient's number in E.164.")
+    ContactId: str = doc("Recipient Contact ID", "The recipient's contact id, when it is a contact.")
+    Name: str = doc("Recipient Name", "The recipient's name, when known.")
+    Status: str = doc("Recipient Status", "pending, sending, queued, sent, delivered, undelivered, failed, skipped "
+                                          "or cancelled.")
+    Attempts: int = doc("Attempts", "How many times sending was attempted.")
+    ProviderSid: str = doc("Message SID", "The carrier's message id (Twilio SM…).", visibility=ADVANCED)
+    ErrorCode: str = doc("Recipient Error Code", "The carrier's error code, such as 21610 (opted out).")
+    ErrorMessage: str = doc("Recipient Error Message", "What the carrier said, when it failed.")
+    UpdatedAt: UtcTime = doc("Recipient Updated At", "When the status last changed (UTC).")
+
+
+class LinkStats(ResponseModel):
+    """A tracked review link of a campaign and how often it was opened."""
+
+    Code: str = doc("Link Code", "The link's short code.")
+    Url: str = doc("Short Link", "The short link texted to recipients.")
+    PlaceId: str = doc("Link Place", "The Google Place ID the link opens the review form of.")
+    Target: str = doc("Review Form", "Where the link sends the browser: the place's Google review form.")
+    Clicks: int = doc("Clicks", "How many times the link was opened.")
+    CreatedAt: UtcTime = doc("Link Created At", "When the link was made (UTC).")
+    LastClickAt: UtcTime | None = doc("Last Click At", "When the link was last opened (UTC), or null.")
+
+
+class MessageRecordAccount(ResponseModel):
+    """The sending account."""
+
+    model_config = INLINE
+    AccountId: str = doc("Account ID", "The account's id.")
+    Name: str = doc("Business Name", "The account's name.")
+    ServicePhone: str = doc("Business Number", "The number texts come from.")
+    Status: str = doc("Account Status", "Active.")
+    CreatedAt: UtcTime = doc("Account Created At", "When the account was made (UTC).")
+
+
+class MessageRecordContact(ResponseModel):
+    """The contact texted."""
+
+    model_config = INLINE
+    ContactId: str = doc("Contact ID", "The contact's id.")
+    Phone: str = doc("Contact Phone", "The contact's number.")
+    Name: str = doc("Contact Name", "The contact's first name.")
+    WelcomeSent: bool = doc("Welcome Sent", "Whether a welcome text has been sent.")
+    Status: str = doc("Contact Status", "The contact's status.")
+    Groups: list[GroupSummary] = doc("Contact Groups", "Always empty here.")
+
+
+class MessageRecord(ResponseModel):
+    """The message record of a review request to one contact, as the original connector returns it."""
+
+    MessageId: str = doc("Message ID", "The message's id (the campaign id).")
+    AccountId: str = doc("Account ID", "The account that sends.", visibility=ADVANCED)
+    Type: str = doc("Message Type", "Review.")
+    ReferenceId: str = doc("Reference ID", "The Google Place ID of the review request.")
+    Direction: str = doc("Direction", "Outgoing.")
+    From: str = doc("From", "Your business number.")
+    To: str = doc("To", "The contact's number.")
+    Body: str = doc("Message Text", "The text as sent.")
+    CampaignId: str = doc("Campaign ID", CAMPAIGN_ID_TEXT)
+    Rating: int = doc("Rating", "The customer's rating, when known; 0 otherwise.")
+    Segments: int = doc("Segments", "Segments per text.")
+    Status: str = doc("Message Status", "The campaign's status.")
+    Deleted: bool = doc("Deleted", "Always false.")
+    CreatedAt: UtcTime = doc("Created At", "When the action ran (UTC).")
+    Account: MessageRecordAccount
+    Contact: MessageRecordContact | None
 
 
 # ---------------------------------------------------------------- queue messages

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from ..common.models import EntityModel, RequestModel
+from ..common.fields import ADVANCED, IMPORTANT, INLINE, INTERNAL, doc
+from ..common.models import EntityModel, RequestModel, ResponseModel, UtcTime
 from ..common.queue_messages import QueueMessage
 from ..common.storage.names import NOTIFY_QUEUE
 
@@ -58,18 +60,126 @@ class Delivery(EntityModel):
 
 # ---------------------------------------------------------------- requests
 
+MAX_PHONE_INPUT = 40
+
+
+def _callback() -> Any:
+    return doc("Callback URL", "The flow's callback URL, filled in by the platform.", visibility=INTERNAL,
+               schema={"x-ms-notification-url": True}, min_length=1, max_length=4096)
+
+
+def from_number_field() -> Any:
+    """The trigger input (also the poll query's): only texts from this number."""
+    return doc("Only From Number", "Start the flow only for texts from this number (E.164 such as +14155550123, or a "
+                                   "national number); empty for every sender.", None, visibility=ADVANCED,
+               max_length=MAX_PHONE_INPUT)
+
+
+def keyword_field() -> Any:
+    """The trigger input (also the poll query's): only texts starting with this word."""
+    return doc("Only Keyword", "Start the flow only for texts whose first word is this one, in any case, such as "
+                               "JOIN; empty for every text.", None, visibility=ADVANCED, max_length=40)
+
+
 class SubscribeBody(RequestModel):
     """Power Automate's webhook subscribe call (x-ms-notification-url: WebHookUri) plus our
     optional trigger inputs."""
 
-    WebHookUri: str = Field(min_length=1, max_length=4096)
-    FromNumber: str | None = Field(default=None, max_length=40)
-    Keyword: str | None = Field(default=None, max_length=40)
+    WebHookUri: str = _callback()
+    FromNumber: str | None = from_number_field()
+    Keyword: str | None = keyword_field()
 
 
 class StatusSubscribeBody(RequestModel):
-    WebHookUri: str = Field(min_length=1, max_length=4096)
-    Statuses: str | list[str] | None = None  # delivered, undelivered, failed (default: all three)
+    WebHookUri: str = _callback()
+    Statuses: str | list[str] | None = doc(  # delivered, undelivered, failed (default: all three)
+        "Statuses", "Which final statuses start the flow, separated by commas: delivered, undelivered, failed; empty "
+                    "for all three.", None, visibility=IMPORTANT, schema={"type": "string"})
+
+
+# ---------------------------------------------------------------- responses
+
+def safe_url(url: str) -> str:
+    """The callback without its query (Power Automate puts the flow's key there)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "…" if parts.query else "", ""))
+
+
+class SubscriptionOut(ResponseModel):
+    """A flow registered on a trigger."""
+
+    model_config = ConfigDict(title="Subscription")
+    RegistrationId: str = doc("Registration ID", "The trigger registration's id.")
+    Kind: str = doc("Trigger Kind", "sms, mms or status.")
+    WebHookUri: str = doc("Callback URL", "The flow's callback URL without its query (which holds the flow's key).")
+    FromNumber: str = doc("Only From Number", "Only texts from this number start the flow; empty for all.")
+    Keyword: str = doc("Only Keyword", "Only texts starting with this word start the flow; empty for all.")
+    Statuses: list[str] = doc("Statuses", "For delivery-status triggers: which final statuses start the flow.")
+    CreatedAt: UtcTime = doc("Registered At", "When the flow registered (UTC).")
+    CreatedBy: str = doc("Registered By", "The name of the API key of the connection.")
+    DeadLetterCount: int = doc("Undelivered Notifications", "How many notifications could not be delivered to the "
+                                                            "flow after every retry.")
+    LastError: str = doc("Last Error", "The last error the flow's callback answered; empty if none.")
+    LastErrorAt: UtcTime | None = doc("Last Error At", "When that error happened (UTC), or null.")
+
+    @classmethod
+    def of(cls, s: Subscription, **values: Any) -> Any:
+        return cls(RegistrationId=s.SubscriptionId, Kind=s.Kind, WebHookUri=safe_url(s.CallbackUrl),
+                   FromNumber=s.FromNumber, Keyword=s.Keyword, Statuses=s.Statuses if s.Kind == STATUS else [],
+                   CreatedAt=s.CreatedAt, CreatedBy=s.CreatedBy, DeadLetterCount=s.DeadLetterCount,
+                   LastError=s.LastError, LastErrorAt=s.LastErrorAt, **values)
+
+
+class NewSubscription(SubscriptionOut):
+    """The registration made for the flow."""
+
+    model_config = ConfigDict(title="NewSubscription")
+    Secret: str = doc("Signing Secret", "The key of the X-PowerTextor-Signature header (HMAC-SHA256 of the body) on "
+                                        "every notification; shown once.", "", visibility=INTERNAL)
+
+    @classmethod
+    def of(cls, s: Subscription, **values: Any) -> Any:
+        return super().of(s, Secret=s.Secret, **values)
+
+
+class DeadLetter(ResponseModel):
+    """A notification the flow never accepted."""
+
+    EventId: str = doc("Event ID", "The text or status event that was not delivered.")
+    Attempts: int = doc("Attempts", "How many times delivery was tried.")
+    LastStatus: int = doc("Last HTTP Status", "The last HTTP status the callback answered (0: no answer).")
+    LastError: str = doc("Last Error", "What went wrong the last time.")
+    FirstAttemptAt: UtcTime = doc("First Attempt At", "When delivery was first tried (UTC).")
+    UpdatedAt: UtcTime = doc("Updated At", "When delivery was last tried (UTC).")
+
+
+class SubscriptionDetail(SubscriptionOut):
+    """A trigger registration and its undelivered notifications."""
+
+    model_config = ConfigDict(title="SubscriptionDetail")
+    DeadLetters: list[DeadLetter] = doc("Undelivered Notifications", "The latest notifications that could not be "
+                                                                     "delivered.")
+
+
+class DeletedSubscription(ResponseModel):
+    model_config = INLINE
+    RegistrationId: str = doc("Registration ID", "The registration's id.")
+    Deleted: bool = doc("Deleted", "False when it was already gone (deleting twice is fine).")
+
+
+class StatusEvent(ResponseModel):
+    """What the delivery-status trigger posts to the flow."""
+
+    EventType: str = doc("Event Type", "Always message.status.")
+    CampaignId: str = doc("Campaign ID", "The campaign the text belongs to.")
+    To: str = doc("Recipient Phone", "The recipient's number in E.164.")
+    ContactId: str = doc("Recipient Contact ID", "The recipient's contact id, when it is a contact.")
+    ContactName: str = doc("Recipient Name", "The recipient's name, when known.")
+    Status: str = doc("Delivery Status", "delivered, undelivered or failed.")
+    ErrorCode: str = doc("Error Code", "The carrier's error code when the text was not delivered, such as 30003.")
+    ErrorMessage: str = doc("Error Message", "What the carrier said when the text was not delivered.")
+    MessageSid: str = doc("Message SID", "The carrier's id of the text.")
+    UpdatedAt: UtcTime = doc("Status Changed At", "When the status changed (UTC).")
 
 
 # ---------------------------------------------------------------- queue message

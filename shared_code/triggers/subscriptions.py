@@ -6,17 +6,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from ..accounts.models import Caller
-from ..common.clock import iso, utcnow
+from ..common.clock import utcnow
 from ..common.errors import NotFound, ValidationFailed
 from ..common.ids import new_id
 from ..common.text.phones import to_e164
 from ..common.text.words import first_word
 from .callbacks import check_url
-from .models import D_DEAD, FINAL_STATUSES, KINDS, STATUS, StatusSubscribeBody, SubscribeBody, Subscription
+from .models import (D_DEAD, FINAL_STATUSES, KINDS, DeadLetter, DeletedSubscription, StatusSubscribeBody, SubscribeBody,
+                     Subscription, SubscriptionDetail, SubscriptionOut)
 from .storage import deliveries_repo, subscriptions_repo
 
 if TYPE_CHECKING:
@@ -72,14 +73,14 @@ def _statuses(raw: str | list[str] | None) -> list[str]:
     return out or list(FINAL_STATUSES)
 
 
-def delete(caller: Caller, sub_id: str) -> dict[str, Any]:
+def delete(caller: Caller, sub_id: str) -> DeletedSubscription:
     """Remove the caller's registration; unknown ids (or another account's) are a no-op."""
     repo = _repo()
     s = repo.get(caller.account_id, sub_id)
     deleted = bool(s) and repo.delete(caller.account_id, sub_id, same_key(s))  # type: ignore[arg-type]
     if deleted:
         log.info("subscription %s deleted (account %s)", sub_id, caller.account_id)
-    return {"RegistrationId": sub_id, "Deleted": deleted}
+    return DeletedSubscription(RegistrationId=sub_id, Deleted=deleted)
 
 
 def remove_gone(account_id: str, sub_id: str) -> None:
@@ -91,36 +92,16 @@ def remove_gone(account_id: str, sub_id: str) -> None:
         log.info("subscription %s removed: its callback is gone (account %s)", sub_id, account_id)
 
 
-def safe_url(url: str) -> str:
-    """The callback without its query (Power Automate puts the flow's key there)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "…" if parts.query else "", ""))
+def list_subscriptions(caller: Caller) -> list[SubscriptionOut]:
+    return [SubscriptionOut.of(s) for s in _repo().list(caller.account_id)]
 
 
-def subscription_data(s: Subscription, *, secret: bool = False) -> dict[str, Any]:
-    data = {"RegistrationId": s.SubscriptionId, "Kind": s.Kind, "WebHookUri": safe_url(s.CallbackUrl),
-            "FromNumber": s.FromNumber, "Keyword": s.Keyword, "Statuses": s.Statuses if s.Kind == STATUS else [],
-            "CreatedAt": iso(s.CreatedAt), "CreatedBy": s.CreatedBy, "DeadLetterCount": s.DeadLetterCount,
-            "LastError": s.LastError, "LastErrorAt": iso(s.LastErrorAt)}
-    if secret:
-        data["Secret"] = s.Secret
-    return data
-
-
-def list_subscriptions(caller: Caller) -> list[dict[str, Any]]:
-    return [subscription_data(s) for s in _repo().list(caller.account_id)]
-
-
-def get(caller: Caller, sub_id: str) -> dict[str, Any]:
+def get(caller: Caller, sub_id: str) -> SubscriptionDetail:
     s = _repo().get(caller.account_id, sub_id)
     if s is None:
         raise NotFound(f"No trigger registration {sub_id[:40]}.", code="RegistrationNotFound", field="subscriptionId")
-    data = subscription_data(s)
     dead = deliveries_repo().for_subscription(caller.account_id, sub_id, state=D_DEAD, top=50)
-    data["DeadLetters"] = [{"EventId": d.EventId, "Attempts": d.Attempt, "LastStatus": d.LastStatus,
-                            "LastError": d.LastError, "FirstAttemptAt": iso(d.FirstAttemptAt),
-                            "UpdatedAt": iso(d.UpdatedAt)} for d in dead]
-    return data
+    return SubscriptionDetail.of(s, DeadLetters=[DeadLetter.of_attrs(d, Attempts=d.Attempt) for d in dead])
 
 
 def for_account(account_id: str) -> list[Subscription]:

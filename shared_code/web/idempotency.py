@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..common.clock import utcnow
 from ..common.errors import Conflict, Unprocessable
+from .envelope import jsonable
 from .request import Result
 
 if TYPE_CHECKING:
@@ -230,7 +231,7 @@ def run_once(account_id: str, key: str | None, fingerprint: str, action: Callabl
         raise
     record.state = COMPLETED
     record.response = {"status": result.status, "headers": dict(result.headers),
-                       "data": json.loads(json.dumps(result.data, ensure_ascii=False, default=str))}
+                       "data": json.loads(json.dumps(jsonable(result.data), ensure_ascii=False, default=str))}
     from ..common.storage.rows import StorageConflict
 
     try:

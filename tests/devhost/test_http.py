@@ -188,6 +188,15 @@ def test_a_method_no_route_of_the_path_accepts_falls_through() -> None:
     assert router.resolve("GET", "/a/b")[0].target == "param"  # type: ignore[index]
 
 
+def test_a_whitespace_segment_is_a_route_value_not_trimmed_away() -> None:
+    """The host routes on the decoded path as it is: GET places/%0A is GetPlace with placeId
+    "\n" (which the operation then refuses), not the list at places."""
+    router: Router[str] = Router([Route("places", None, "list"), Route("places/{placeId}", None, "one")])
+    assert router.resolve("GET", "/places/\n") == (Route("places/{placeId}", None, "one"), {"placeId": "\n"})
+    assert router.resolve("GET", "/places/ ")[1] == {"placeId": " "}  # type: ignore[index]
+    assert router.resolve("GET", "/places/")[0].target == "list"  # type: ignore[index]
+
+
 def test_stop_waits_for_in_flight_requests(run_host: Callable[..., DevHost]) -> None:
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
     entered = threading.Event()

@@ -44,6 +44,9 @@ KEEP_DEFAULT: dict[str, str] = {
     "KEY_LAST_USED_INTERVAL_SECONDS": "Tuning knob; writing last-used at most once a minute is the production value.",
     "SMS_TIMEOUT_SECONDS": "Tuning knob; 10 s per provider call, then the send is retried with backoff.",
     "SEND_CONCURRENCY": "Tuning knob; 8 provider calls in flight per send batch suits one Flex instance.",
+    "INBOUND_GROUP_WINDOW_MS": (
+        "Tuning knob; 100 ms lets webhooks arriving together share one queue message and one storage "
+        "transaction, a delay Twilio (15 s timeout) and Power Automate triggers never notice."),
     "SEND_RATE_PER_SECOND": (
         "0 = no cap: Twilio queues messages beyond a sender's throughput itself; a business with a "
         "stricter limit sets it as an app setting after deploying."),

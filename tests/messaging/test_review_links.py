@@ -44,3 +44,27 @@ def test_untracked_review_keeps_the_plain_google_link(api, public_url):
     book = make_book(api)
     c = data(api.post("messages/sendereviewmulticontact", {"To": [book.p1], "Body": "Review us", "GooglePlaceId": PLACE}))
     assert c["Body"].endswith(f"placeid={PLACE}") and c["LinkClicks"] == 0
+
+
+def test_link_stats_list_each_tracked_link_with_its_clicks(api, public_url):
+    """GetCampaignLinkStats: the short link a campaign texted, where it leads and its clicks;
+    a campaign without a tracked link has none, another account's campaign is not found."""
+    from tests.support.client import Api
+    from tests.support.tenants import new_tenant
+
+    book = make_book(api)
+    c = data(api.post("messages/sendereviewsinglecontact",
+                      {"To": book.p1, "Body": "How did we do?", "GooglePlaceId": PLACE, "TrackLink": True}))
+    [link] = data(api.get(f"campaigns/{c['CampaignId']}/links"))
+    assert link["Url"] == data(api.get(f"campaigns/{c['CampaignId']}"))["Body"].splitlines()[-1]
+    assert link["Clicks"] == 0 and link["LastClickAt"] is None and link["PlaceId"] == PLACE
+    for _ in range(3):
+        assert requests.get(link["Url"], allow_redirects=False, timeout=10).status_code == 302
+    [after] = data(api.get(f"campaigns/{c['CampaignId']}/links"))
+    assert after["Clicks"] == 3 and after["LastClickAt"] and after["Target"].endswith(f"placeid={PLACE}")
+
+    plain = data(api.post("messages/sendereviewmulticontact", {"To": [book.p1], "Body": "Review us",
+                                                               "GooglePlaceId": PLACE}))
+    assert data(api.get(f"campaigns/{plain['CampaignId']}/links")) == []
+    other = Api(api.base_url, new_tenant().key)
+    assert other.get(f"campaigns/{c['CampaignId']}/links").status_code == 404
