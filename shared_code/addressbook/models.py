@@ -11,8 +11,9 @@ from ..common.fields import ADVANCED, IMPORTANT, INLINE, doc
 from ..common.models import EntityModel, RequestModel, ResponseModel, UtcTime
 from ..web.dropdowns import CONTACT
 
-NameStr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
-RequiredNameStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+MAX_NAME_CHARS = 100  # contact, group and place names, wherever they are given
+NameStr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NAME_CHARS)]
+RequiredNameStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_CHARS)]
 GooglePlaceIdStr = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_-]{3,512}$")]
 REVIEW_URL = "https://search.google.com/local/writereview?placeid={}"
 
@@ -116,7 +117,7 @@ def page_token() -> Any:
 
 
 class ListQuery(RequestModel):
-    search: Annotated[str, StringConstraints(max_length=100)] | None = doc(
+    search: Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)] | None = doc(
         "Search", "Part of a name or number to look for (any case); digits match numbers in any format, so 555 0100 "
                   "finds +14155550100.", None, visibility=ADVANCED)
     top: int | None = page_size(MAX_PICKS)

@@ -20,7 +20,8 @@ from pydantic import Field as PydanticField
 from ..common.fields import IMPORTANT, doc
 from ..common.text.segments import MAX_BODY_CHARS
 from ..messaging.catalog import BY_ID, SendOperation
-from ..messaging.models import MAX_GROUPS_PER_SEND, MAX_NAME_CHARS
+from ..addressbook.models import MAX_NAME_CHARS
+from ..messaging.models import MAX_GROUPS_PER_SEND
 from ..web.dropdowns import CONTACT, GROUP, PLACE
 
 MAX_PICKS = 1000  # list fields as the dropdown offers them (the API takes up to MAX_RECIPIENTS_PER_SEND)
@@ -93,10 +94,10 @@ OPT_OUT = (bool, doc("Reply STOP to Opt Out", "Yes adds your opt-out line (by de
 
 
 def _text(op: SendOperation) -> Field:
-    description = "The text to send (up to 1600 characters with the link and opt-out line)."
+    description = f"The text to send (up to {MAX_BODY_CHARS} characters with the link and opt-out line)."
     if op.kind == "review":
         description = ("The text before the review link, such as: Thanks for visiting! Tell us how we did "
-                       "(up to 1600 characters with the link).")
+                       f"(up to {MAX_BODY_CHARS} characters with the link).")
     elif op.kind == "mms":
         description = "The text sent with the attachment."
     return str, doc(TEXT_SUMMARY[op.kind], description, max_length=MAX_BODY_CHARS)

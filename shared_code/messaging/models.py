@@ -9,7 +9,7 @@ from typing import Annotated, ClassVar
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
-from ..addressbook.models import GroupSummary
+from ..addressbook.models import MAX_NAME_CHARS, GroupSummary
 from ..common.fields import ADVANCED, INLINE, doc
 from ..common.models import EntityModel, RequestModel, ResponseModel, UtcTime
 from ..common.queue_messages import QueueMessage
@@ -33,7 +33,6 @@ ACCEPTED = frozenset({QUEUED_R, SENT_R, DELIVERED, UNDELIVERED})  # the provider
 MAX_RECIPIENTS_PER_SEND = 100_000  # numbers + contact ids named by one action (a 1 MB body holds ~70,000)
 MAX_GROUPS_PER_SEND = 100          # groups named by one action (kept on the campaign row, shown by GET)
 MAX_TEXT_INPUT_CHARS = 10_000      # a text field as given; the message itself is checked against 1600
-MAX_NAME_CHARS = 100               # contact names, group names
 MAX_PLACE_REF_CHARS = 512          # a Google Place ID or our place id
 MAX_WHEN_CHARS = 64                # a date, a time or an ISO moment as typed
 
