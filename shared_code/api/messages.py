@@ -131,9 +131,10 @@ def send(call: Call, op: SendOperation) -> Any:
 
     req = call.request
     if op.kind == "mms":
-        from ..messaging.media import parse_mms
+        from ..messaging.media import FIELDS, FILES, NOT_MULTIPART, mms_request
+        from ..web.multipart import read_form
 
-        body, media = parse_mms(req)
+        body, media = mms_request(*read_form(req, FIELDS, FILES, not_multipart=NOT_MULTIPART))
     else:
         body, media = parse_body(SendBody, req), None
     fingerprint = campaigns.request_fingerprint(op, body, media)

@@ -9,19 +9,18 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from email.message import Message
-from email.parser import BytesParser
-from email.policy import HTTP
 
 from ..common.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from ..common.ids import new_id
-from ..web.request import ApiRequest
+from ..web.multipart import FilePart
 from .models import SendBody
 
 MAX_MEDIA_BYTES = 5 * 1024 * 1024
 ALLOWED = {"image/jpeg", "image/jpg", "image/png", "image/gif", "image/bmp", "image/webp", "application/pdf",
            "text/vcard", "text/x-vcard", "text/directory", "text/calendar", "video/mp4", "video/3gpp",
            "audio/mpeg", "audio/mp4", "audio/ogg", "text/plain", "text/csv", "application/rtf"}
+NOT_MULTIPART = "Send MMS actions as multipart/form-data with an Attachment file."
+FILES = ("Attachment",)
 FIELDS = ("To", "GroupName", "ContactNumber", "ContactName", "ContactLastName", "Message", "ReplySTOPToOptOut")
 _media_store = None
 
@@ -40,30 +39,12 @@ class Attachment:
         return h.hexdigest()
 
 
-def _parts(req: ApiRequest) -> list[Message]:
-    ctype = req.header("Content-Type") or ""
-    if not ctype.lower().startswith("multipart/form-data"):
-        raise UnsupportedMediaType("Send MMS actions as multipart/form-data with an Attachment file.")
-    msg = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + req.body)
-    if not msg.is_multipart():
-        raise ValidationFailed("The multipart body could not be read.", code="InvalidMultipart")
-    return list(msg.iter_parts())
-
-
-def parse_mms(req: ApiRequest) -> tuple[SendBody, Attachment]:
-    fields: dict[str, str] = {}
-    attachment: Attachment | None = None
-    for part in _parts(req):
-        name = part.get_param("name", header="content-disposition")
-        if not name:
-            continue
-        payload = part.get_payload(decode=True) or b""
-        if name == "Attachment":
-            attachment = Attachment(part.get_filename() or "attachment", part.get_content_type(), payload)
-        elif name in FIELDS:
-            fields[name] = payload.decode("utf-8", "replace")
-    if attachment is None or not attachment.data:
+def mms_request(fields: dict[str, str], files: dict[str, FilePart]) -> tuple[SendBody, Attachment]:
+    """An MMS action's form (read by ``web.multipart``): the send fields and the checked file."""
+    part = files.get("Attachment")
+    if part is None or not part.data:
         raise ValidationFailed("Attachment: a file is required for MMS.", field="Attachment")
+    attachment = Attachment(part.filename, part.content_type, part.data)
     if len(attachment.data) > MAX_MEDIA_BYTES:
         raise PayloadTooLarge(f"Attachment is {len(attachment.data)} bytes; MMS media may be at most 5 MB.")
     if attachment.content_type not in ALLOWED:

@@ -108,11 +108,9 @@ def parse_query(model: type[BaseModel], req: ApiRequest) -> BaseModel:
 def self_link(req: ApiRequest, name: str, value: str) -> str:
     """This request's URL on the public host, with query value ``name`` set to ``value``
     (paging NextLinks, polling-trigger Locations)."""
-    parts = urlsplit(req.url)
-    base = get_settings().public_base_url
-    if base:
-        b = urlsplit(base)
-        parts = parts._replace(scheme=b.scheme, netloc=b.netloc)
+    from ..common.urls import public_request_url
+
+    parts = urlsplit(public_request_url(req.url))
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lstrip("$") != name]
     return urlunsplit(parts._replace(query=urlencode([*query, (name, value)])))
 
@@ -120,11 +118,9 @@ def self_link(req: ApiRequest, name: str, value: str) -> str:
 def public_link(req: ApiRequest, path: str) -> str:
     """An absolute URL for ``path`` (e.g. "/api/twilio/ID") on PUBLIC_BASE_URL, else on the
     scheme and host the caller used."""
-    base = get_settings().public_base_url
-    if not base:
-        parts = urlsplit(req.url)
-        base = f"{parts.scheme}://{parts.netloc}"
-    return base.rstrip("/") + "/" + path.lstrip("/")
+    from ..common.urls import public_url
+
+    return public_url(path, req.url) or path
 
 
 def _next_link(req: ApiRequest, token: str) -> str:

@@ -3,7 +3,7 @@ one a proxy forwarded to), with blank form fields kept — both are needed to ma
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl
 
 from ..common.config import get_settings
 from ..common.errors import Forbidden
@@ -15,14 +15,10 @@ def form_params(req: ApiRequest) -> dict[str, str]:
 
 
 def public_url(req: ApiRequest) -> str:
-    parts = urlsplit(req.url)
-    base = get_settings().public_base_url
-    if base:
-        b = urlsplit(base)
-        return urlunsplit((b.scheme, b.netloc, b.path.rstrip("/") + parts.path, parts.query, ""))
-    proto = (req.header("X-Forwarded-Proto") or parts.scheme).split(",")[0].strip()
-    host = (req.header("X-Forwarded-Host") or req.header("Host") or parts.netloc).split(",")[0].strip()
-    return urlunsplit((proto, host, parts.path, parts.query, ""))
+    from ..common.urls import public_request_url
+
+    return public_request_url(req.url, req.header("X-Forwarded-Proto"),
+                              req.header("X-Forwarded-Host") or req.header("Host"))
 
 
 def verify(req: ApiRequest, params: dict[str, str]) -> None:
