@@ -63,17 +63,15 @@ def apply_changes(caller: Caller, contact_id: str, *, name: str | None = None, l
             contact.Name = name
         if last_name is not None:
             contact.LastName = last_name
-        ops = []
         if phone and phone != old_phone:
             owner = book.contact_id_for_phone(acct, phone)
             if owner and owner != contact_id:
                 raise Conflict(f"UpdatedContactNumber: {phone} already belongs to another contact.",
                                code="PhoneInUse", field="UpdatedContactNumber")
             contact.Phone = phone
-            ops += book.phone_index_ops(acct, contact_id, old_phone, phone)
         contact.UpdatedAt = utcnow()
         try:
-            book.transact([book.replace_contact_op(acct, contact), *ops])
+            book.update_contact(acct, contact, old_phone)
         except StorageConflict as err:
             if err.kind == "exists":
                 raise Conflict(f"UpdatedContactNumber: {phone} already belongs to another contact.",
@@ -83,20 +81,8 @@ def apply_changes(caller: Caller, contact_id: str, *, name: str | None = None, l
 
     contact = retry_on_conflict(attempt, tries=RETRIES, gave_up=ConcurrentUpdate(
         "The contact kept changing while it was being updated; try again."))
-    _refresh_memberships(caller, contact)
+    book.refresh_memberships(acct, contact)
     return book.get_contact(acct, contact_id) or contact
-
-
-def _refresh_memberships(caller: Caller, contact: Contact) -> None:
-    """Membership rows carry phone and name for fast fan-out: keep them in step."""
-    from .models import Member
-
-    book = address_book_repo()
-    ops = [book.replace_member_op(caller.account_id, Member(GroupId=g, ContactId=contact.ContactId,
-                                                            Phone=contact.Phone, Name=contact.full_name))
-           for g in contact.GroupIds]
-    for i in range(0, len(ops), 100):
-        book.transact(ops[i:i + 100])
 
 
 def get(caller: Caller, contact_id: str) -> ContactOut:
@@ -120,7 +106,7 @@ def delete(caller: Caller, contact_id: str) -> DeletedContact:
     def attempt() -> None:
         current = book.get_contact(acct, contact_id)
         if current is not None:
-            book.transact(book.delete_contact_ops(acct, current))
+            book.delete_contact(acct, current)
 
     retry_on_conflict(attempt, tries=RETRIES, gave_up=lambda: None)
     return DeletedContact(ContactId=contact_id, Deleted=True)

@@ -37,7 +37,7 @@ def create_group(caller: Caller, name: str) -> Group:
     now = utcnow()
     group = Group(GroupId=new_id(), Name=name, CreatedAt=now, UpdatedAt=now)
     book = address_book_repo()
-    book.transact([book.insert_group_op(caller.account_id, group)])
+    book.insert_group(caller.account_id, group)
     return group
 
 
@@ -51,7 +51,7 @@ def rename(caller: Caller, group_id: str, body: RenameGroupBody) -> GroupOut:
     def attempt() -> GroupOut:
         group = _require(caller, group_id)
         group.Name, group.UpdatedAt = body.Name, utcnow()
-        book.transact([book.replace_group_op(caller.account_id, group)])
+        book.replace_group(caller.account_id, group)
         return GroupOut.of(_require(caller, group_id))
 
     return retry_on_conflict(attempt, gave_up=ConcurrentUpdate(
@@ -93,7 +93,7 @@ def delete(caller: Caller, group_id: str) -> DeletedGroup:
                 break
         if not batch:
             try:
-                book.transact([book.delete_group_op(acct, group)])
+                book.delete_group(acct, group)
                 break
             except StorageConflict:
                 continue
@@ -125,20 +125,14 @@ def _change_chunk(caller: Caller, group_id: str, chunk: list[Contact], add: bool
         todo = [c for c in chunk if (group_id in c.GroupIds) != add]
         if not todo:
             return
-        ops = []
         for c in todo:
             if add:
                 c.GroupIds.append(group_id)
-                ops.append(book.add_member_op(acct, Member(GroupId=group_id, ContactId=c.ContactId,
-                                                           Phone=c.Phone, Name=c.full_name)))
             else:
                 c.GroupIds.remove(group_id)
-                ops.append(book.remove_member_op(acct, group_id, c.ContactId))
-            ops.append(book.replace_contact_op(acct, c))
         group.ContactsCount = max(0, group.ContactsCount + (len(todo) if add else -len(todo)))
         group.UpdatedAt = utcnow()
-        ops.append(book.replace_group_op(acct, group))
-        book.transact(ops)
+        book.change_members(acct, group, todo, add=add)
 
     retry_on_conflict(attempt, gave_up=ConcurrentUpdate(
         "The group kept changing while members were updated; try again."))
@@ -153,7 +147,7 @@ def _drop_orphans(caller: Caller, group_id: str, contact_ids: set[str]) -> None:
             return
         group.ContactsCount = max(0, group.ContactsCount - 1)
         try:
-            book.transact([book.remove_member_op(acct, group_id, contact_id), book.replace_group_op(acct, group)])
+            book.drop_member(acct, group, contact_id)
         except StorageConflict as err:
             if not (err.kind == "missing" and err.index == 0):  # the member row already gone: done
                 raise

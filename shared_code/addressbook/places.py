@@ -46,7 +46,7 @@ def create(caller: Caller, body: CreatePlaceBody) -> PlaceOut:
                   Name=body.Name, CreatedAt=now, UpdatedAt=now)
     book = address_book_repo()
     try:
-        book.transact(book.insert_place_ops(caller.account_id, place))
+        book.insert_place(caller.account_id, place)
     except StorageConflict as err:
         raise _taken(body.GooglePlaceId) from err
     return PlaceOut.of(place)
@@ -61,15 +61,14 @@ def update(caller: Caller, place_id: str, body: UpdatePlaceBody) -> PlaceOut:
 
     def attempt() -> PlaceOut:
         place = require_place(caller, place_id)
-        ops = []
-        if body.GooglePlaceId and body.GooglePlaceId != place.GooglePlaceId:
-            ops = book.place_index_ops(acct, place.PlaceId, place.GooglePlaceId, body.GooglePlaceId)
+        old_google_id = place.GooglePlaceId
+        if body.GooglePlaceId:
             place.GooglePlaceId = body.GooglePlaceId
         if body.Name:
             place.Name = body.Name
         place.UpdatedAt = utcnow()
         try:
-            book.transact([book.replace_place_op(acct, place), *ops])
+            book.update_place(acct, place, old_google_id)
         except StorageConflict as err:
             if err.kind == "exists":
                 raise _taken(place.GooglePlaceId) from err
@@ -84,7 +83,7 @@ def delete(caller: Caller, place_id: str) -> DeletedPlace:
     book = address_book_repo()
     place = require_place(caller, place_id)
     try:
-        book.transact(book.delete_place_ops(caller.account_id, place))
+        book.delete_place(caller.account_id, place)
     except StorageConflict:
         pass  # deleted or changed concurrently: a second delete is a no-op
     return DeletedPlace(PlaceId=place.PlaceId, Deleted=True)

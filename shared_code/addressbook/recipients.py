@@ -45,7 +45,7 @@ def get_or_create_contact(account: Account, phone: str, *, field: str, name: str
         now = utcnow()
         contact = Contact(ContactId=new_id(), Phone=e164, Name=name or "", LastName=last_name or "",
                           CreatedAt=now, UpdatedAt=now)
-        book.transact(book.insert_contact_ops(account.AccountId, contact))
+        book.insert_contact(account.AccountId, contact)
         return book.get_contact(account.AccountId, contact.ContactId) or contact, True
 
     return retry_on_conflict(attempt, tries=3, gave_up=RuntimeError("phone index kept changing"))

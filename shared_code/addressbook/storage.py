@@ -15,7 +15,7 @@ from typing import Any
 
 from ..common.context import repos
 from ..common.storage.names import ADDRESS_BOOK
-from ..common.storage.rows import Op, create_op, delete_op, etag_of, get_row, replace_op, transact
+from ..common.storage.rows import MAX_TRANSACTION_OPS, Op, create_op, delete_op, etag_of, get_row, replace_op, transact
 from ..common.storage.tables import TableStore, query_keys, query_prefix
 from .models import Contact, Group, Member, Place
 
@@ -51,9 +51,6 @@ class AddressBookRepository:
     @property
     def table(self):  # noqa: ANN201 - TableClient, imported lazily
         return self.store.table(ADDRESS_BOOK)
-
-    def transact(self, ops: Sequence[Op]) -> None:
-        transact(self.table, ops)
 
     # ---- contacts ----
     def get_contact(self, acct: str, contact_id: str) -> Contact | None:
@@ -94,19 +91,31 @@ class AddressBookRepository:
         for row in query_prefix(self.table, acct, "c_", after):
             yield _contact(row)
 
-    def insert_contact_ops(self, acct: str, c: Contact) -> list[Op]:
-        return [create_op(_contact_row(acct, c)),
-                create_op({"PartitionKey": acct, "RowKey": f"p_{c.Phone}", "ContactId": c.ContactId})]
+    def insert_contact(self, acct: str, c: Contact) -> None:
+        """The contact and its phone index row, together (StorageConflict("exists") when the
+        phone is taken)."""
+        transact(self.table, [create_op(_contact_row(acct, c)),
+                              create_op({"PartitionKey": acct, "RowKey": f"p_{c.Phone}", "ContactId": c.ContactId})])
 
-    def replace_contact_op(self, acct: str, c: Contact) -> Op:
-        return replace_op(_contact_row(acct, c), c.etag)
+    def update_contact(self, acct: str, c: Contact, old_phone: str) -> None:
+        """ETag-guarded; a changed phone moves its index row in the same transaction
+        (StorageConflict("exists") when the new phone belongs to another contact)."""
+        ops = [replace_op(_contact_row(acct, c), c.etag)]
+        if c.Phone != old_phone:
+            ops += [delete_op(acct, f"p_{old_phone}"),
+                    create_op({"PartitionKey": acct, "RowKey": f"p_{c.Phone}", "ContactId": c.ContactId})]
+        transact(self.table, ops)
 
-    def phone_index_ops(self, acct: str, contact_id: str, old: str, new: str) -> list[Op]:
-        return [delete_op(acct, f"p_{old}"),
-                create_op({"PartitionKey": acct, "RowKey": f"p_{new}", "ContactId": contact_id})]
+    def refresh_memberships(self, acct: str, c: Contact) -> None:
+        """Membership rows carry the contact's phone and name for fast fan-out: keep them in step."""
+        ops = [replace_op(_row(acct, f"m_{g}_{c.ContactId}", Member(GroupId=g, ContactId=c.ContactId, Phone=c.Phone,
+                                                                    Name=c.full_name)), None) for g in c.GroupIds]
+        for i in range(0, len(ops), MAX_TRANSACTION_OPS):
+            transact(self.table, ops[i:i + MAX_TRANSACTION_OPS])
 
-    def delete_contact_ops(self, acct: str, c: Contact) -> list[Op]:
-        return [delete_op(acct, f"c_{c.ContactId}", c.etag), delete_op(acct, f"p_{c.Phone}")]
+    def delete_contact(self, acct: str, c: Contact) -> None:
+        """ETag-guarded, with its phone index row."""
+        transact(self.table, [delete_op(acct, f"c_{c.ContactId}", c.etag), delete_op(acct, f"p_{c.Phone}")])
 
     # ---- groups ----
     def get_group(self, acct: str, group_id: str) -> Group | None:
@@ -118,14 +127,15 @@ class AddressBookRepository:
         for row in query_prefix(self.table, acct, "g_", after):
             yield _model(Group, row)
 
-    def insert_group_op(self, acct: str, g: Group) -> Op:
-        return create_op(_row(acct, f"g_{g.GroupId}", g))
+    def insert_group(self, acct: str, g: Group) -> None:
+        transact(self.table, [create_op(_row(acct, f"g_{g.GroupId}", g))])
 
-    def replace_group_op(self, acct: str, g: Group) -> Op:
-        return replace_op(_row(acct, f"g_{g.GroupId}", g), g.etag)
+    def replace_group(self, acct: str, g: Group) -> None:
+        transact(self.table, [replace_op(_row(acct, f"g_{g.GroupId}", g), g.etag)])
 
-    def delete_group_op(self, acct: str, g: Group) -> Op:
-        return delete_op(acct, f"g_{g.GroupId}", g.etag)
+    def delete_group(self, acct: str, g: Group) -> None:
+        """ETag-guarded: StorageConflict when the group changed (a member joined) meanwhile."""
+        transact(self.table, [delete_op(acct, f"g_{g.GroupId}", g.etag)])
 
     def list_members(self, acct: str, group_id: str, after_contact: str | None = None) -> Iterator[Member]:
         prefix = f"m_{group_id}_"
@@ -133,14 +143,24 @@ class AddressBookRepository:
         for row in query_prefix(self.table, acct, prefix, after):
             yield _model(Member, row)
 
-    def add_member_op(self, acct: str, m: Member) -> Op:
-        return create_op(_row(acct, f"m_{m.GroupId}_{m.ContactId}", m))
+    def change_members(self, acct: str, group: Group, contacts: list[Contact], *, add: bool) -> None:
+        """Add ``contacts`` to the group or remove them, as one transaction of the member rows,
+        the contacts' rows (their GroupIds, ETag-guarded) and the group's row (its count,
+        ETag-guarded): the count cannot drift. The caller has changed the models already."""
+        ops: list[Op] = []
+        for c in contacts:
+            key = f"m_{group.GroupId}_{c.ContactId}"
+            ops.append(create_op(_row(acct, key, Member(GroupId=group.GroupId, ContactId=c.ContactId, Phone=c.Phone,
+                                                        Name=c.full_name))) if add else delete_op(acct, key))
+            ops.append(replace_op(_contact_row(acct, c), c.etag))
+        ops.append(replace_op(_row(acct, f"g_{group.GroupId}", group), group.etag))
+        transact(self.table, ops)
 
-    def replace_member_op(self, acct: str, m: Member) -> Op:
-        return replace_op(_row(acct, f"m_{m.GroupId}_{m.ContactId}", m), None)
-
-    def remove_member_op(self, acct: str, group_id: str, contact_id: str) -> Op:
-        return delete_op(acct, f"m_{group_id}_{contact_id}")
+    def drop_member(self, acct: str, group: Group, contact_id: str) -> None:
+        """A member row whose contact is gone, with the group's count (StorageConflict("missing",
+        index 0) when the row is gone already)."""
+        transact(self.table, [delete_op(acct, f"m_{group.GroupId}_{contact_id}"),
+                              replace_op(_row(acct, f"g_{group.GroupId}", group), group.etag)])
 
     # ---- places ----
     def get_place(self, acct: str, place_id: str) -> Place | None:
@@ -155,19 +175,21 @@ class AddressBookRepository:
         for row in query_prefix(self.table, acct, "l_"):
             yield _model(Place, row)
 
-    def insert_place_ops(self, acct: str, p: Place) -> list[Op]:
-        return [create_op(_row(acct, f"l_{p.PlaceId}", p)),
-                create_op({"PartitionKey": acct, "RowKey": f"x_{p.GooglePlaceId}", "PlaceId": p.PlaceId})]
+    def insert_place(self, acct: str, p: Place) -> None:
+        """The place and its Google Place ID index (StorageConflict("exists") when taken)."""
+        transact(self.table, [create_op(_row(acct, f"l_{p.PlaceId}", p)),
+                              create_op({"PartitionKey": acct, "RowKey": f"x_{p.GooglePlaceId}", "PlaceId": p.PlaceId})])
 
-    def replace_place_op(self, acct: str, p: Place) -> Op:
-        return replace_op(_row(acct, f"l_{p.PlaceId}", p), p.etag)
+    def update_place(self, acct: str, p: Place, old_google_id: str) -> None:
+        """ETag-guarded; a changed Google Place ID moves its index row in the same transaction."""
+        ops = [replace_op(_row(acct, f"l_{p.PlaceId}", p), p.etag)]
+        if p.GooglePlaceId != old_google_id:
+            ops += [delete_op(acct, f"x_{old_google_id}"),
+                    create_op({"PartitionKey": acct, "RowKey": f"x_{p.GooglePlaceId}", "PlaceId": p.PlaceId})]
+        transact(self.table, ops)
 
-    def place_index_ops(self, acct: str, place_id: str, old: str, new: str) -> list[Op]:
-        return [delete_op(acct, f"x_{old}"),
-                create_op({"PartitionKey": acct, "RowKey": f"x_{new}", "PlaceId": place_id})]
-
-    def delete_place_ops(self, acct: str, p: Place) -> list[Op]:
-        return [delete_op(acct, f"l_{p.PlaceId}", p.etag), delete_op(acct, f"x_{p.GooglePlaceId}")]
+    def delete_place(self, acct: str, p: Place) -> None:
+        transact(self.table, [delete_op(acct, f"l_{p.PlaceId}", p.etag), delete_op(acct, f"x_{p.GooglePlaceId}")])
 
 
 def address_book_repo() -> AddressBookRepository:

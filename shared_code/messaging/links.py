@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..accounts.models import Caller
 from ..common.clock import utcnow
-from ..common.context import repos
 from ..common.errors import NotFound
-from ..common.storage.names import LINKS
-from ..common.storage.rows import create_op, get_row, replace_op, retry_on_conflict, transact
+from ..common.storage.rows import retry_on_conflict
 from ..common.urls import public_base, public_url
+from .storage import links_repo
 
 if TYPE_CHECKING:
     from .models import LinkStats
@@ -28,13 +27,10 @@ def create_link(account_id: str, campaign_id: str, place_id: str, target: str) -
     """(code, short URL), or None when no public URL is configured (the plain link is used)."""
     if public_base() is None:
         return None
-    table = repos().store.table(LINKS)
-
     def attempt() -> tuple[str, str]:  # a code already taken: draw another
         code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_CHARS))
-        row = {"PartitionKey": code, "RowKey": "", "AccountId": account_id, "CampaignId": campaign_id,
-               "PlaceId": place_id, "Target": target, "Clicks": 0, "CreatedAt": utcnow()}
-        transact(table, [create_op(row)])
+        links_repo().insert(code, {"AccountId": account_id, "CampaignId": campaign_id, "PlaceId": place_id,
+                                   "Target": target, "Clicks": 0, "CreatedAt": utcnow()})
         return code, str(public_url(LINK_PATH.format(code)))
 
     return retry_on_conflict(attempt, tries=CODE_DRAWS, gave_up=lambda: None)
@@ -42,27 +38,21 @@ def create_link(account_id: str, campaign_id: str, place_id: str, target: str) -
 
 def follow(code: str) -> str:
     """Count a click and return where to send the browser."""
-    table = repos().store.table(LINKS)
     seen: dict[str, Any] = {}
 
     def attempt() -> str:
-        row = get_row(table, code, "")
+        row = links_repo().get(code)
         if row is None:
             raise NotFound("This link does not exist.", code="LinkNotFound")
         seen["target"] = str(row["Target"])
-        updated = dict(row)
-        updated["Clicks"] = int(row.get("Clicks", 0)) + 1
-        updated["LastClickAt"] = utcnow()
-        transact(table, [replace_op(updated, row.metadata["etag"])])
+        links_repo().count_click(row, utcnow())
         return seen["target"]
 
     return retry_on_conflict(attempt, gave_up=lambda: seen["target"])  # the browser goes on, uncounted
 
 
 def clicks(code: str) -> int:
-    if not code:
-        return 0
-    row = get_row(repos().store.table(LINKS), code, "")
+    row = links_repo().get(code)
     return int(row.get("Clicks", 0)) if row else 0
 
 
@@ -72,7 +62,7 @@ def for_campaign(caller: Caller, campaign_id: str) -> list[LinkStats]:
     from .models import LinkStats
 
     campaign = require(caller, campaign_id)
-    row = get_row(repos().store.table(LINKS), campaign.LinkCode, "") if campaign.LinkCode else None
+    row = links_repo().get(campaign.LinkCode)
     if row is None:
         return []
     return [LinkStats(Code=campaign.LinkCode, Url=public_url(LINK_PATH.format(campaign.LinkCode)) or LINK_PATH.format(campaign.LinkCode),

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ..common.context import repos
-from ..common.storage.names import AUDIENCES, CAMPAIGNS, RECIPIENTS, SCHEDULE
+from ..common.storage.names import AUDIENCES, CAMPAIGNS, LINKS, RECIPIENTS, SCHEDULE
 from ..common.storage.rows import (
     Op,
     StorageConflict,
@@ -188,3 +188,31 @@ class CampaignRepository:
 
 def campaigns_repo() -> CampaignRepository:
     return repos().get(CampaignRepository)
+
+
+class LinkRepository:
+    """Tracked review links, PartitionKey = the short code (the link must resolve without an
+    account: a recipient's browser follows it)."""
+
+    def __init__(self, store: TableStore) -> None:
+        self.store = store
+
+    @property
+    def table(self):  # noqa: ANN201 - TableClient, imported lazily
+        return self.store.table(LINKS)
+
+    def get(self, code: str) -> Any | None:
+        return get_row(self.table, code, "") if code else None
+
+    def insert(self, code: str, fields: dict[str, Any]) -> None:
+        """StorageConflict("exists") when the code is taken."""
+        transact(self.table, [create_op({"PartitionKey": code, "RowKey": "", **fields})])
+
+    def count_click(self, row: Any, at: datetime) -> None:
+        """One more click, ETag-guarded (StorageConflict when another click was counted first)."""
+        updated = {**dict(row), "Clicks": int(row.get("Clicks", 0)) + 1, "LastClickAt": at}
+        transact(self.table, [replace_op(updated, row.metadata["etag"])])
+
+
+def links_repo() -> LinkRepository:
+    return repos().get(LinkRepository)
