@@ -15,7 +15,8 @@ from typing import Any
 
 from ..common.context import repos
 from ..common.storage.names import ADDRESS_BOOK
-from ..common.storage.rows import MAX_TRANSACTION_OPS, Op, create_op, delete_op, etag_of, get_row, replace_op, transact
+from ..common.storage.rows import (MAX_TRANSACTION_OPS, Op, create_op, delete_op, from_row, get_row, replace_op,
+                                   to_row, transact)
 from ..common.storage.tables import TableStore, query_keys, query_prefix
 from .models import Contact, Group, Member, Place
 
@@ -23,25 +24,19 @@ _SCAN_ABOVE = 14 * 20  # more ids than 20 OR-filter queries hold: scan the conta
 
 
 def _contact_row(acct: str, c: Contact) -> dict[str, Any]:
-    row = c.model_dump(exclude={"GroupIds"})
-    row.update(PartitionKey=acct, RowKey=f"c_{c.ContactId}", GroupIds=",".join(c.GroupIds))
-    return row
+    return to_row(c, acct, f"c_{c.ContactId}")
 
 
 def _contact(row: Any) -> Contact:
-    data = dict(row)
-    data["GroupIds"] = [g for g in (row.get("GroupIds") or "").split(",") if g]
-    return Contact.model_validate(data).with_etag(etag_of(row))  # type: ignore[return-value]
+    return from_row(Contact, row)
 
 
-def _row(acct: str, rk: str, model: Any, **extra: Any) -> dict[str, Any]:
-    row = model.model_dump()
-    row.update(extra, PartitionKey=acct, RowKey=rk)
-    return row
+def _row(acct: str, rk: str, model: Any) -> dict[str, Any]:
+    return to_row(model, acct, rk)
 
 
 def _model(cls: Any, row: Any) -> Any:
-    return cls.model_validate(dict(row)).with_etag(etag_of(row))
+    return from_row(cls, row)
 
 
 class AddressBookRepository:

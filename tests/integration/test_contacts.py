@@ -108,3 +108,19 @@ def test_dropdown_labels_tell_two_johns_apart(api):
     b = data(api.post("contacts/contactnew", {"Phone": new_phone(), "Name": "John"}))
     labels = {x["Label"] for x in data(api.get("contacts"))}
     assert labels == {f"John ({a['Phone']})", f"John ({b['Phone']})"}
+
+
+def test_a_contact_stored_before_the_row_codec_keeps_its_groups(api, tenant):
+    """Contact rows written by the previous release hold GroupIds comma-joined: they still read
+    as the contact's groups, and the next write stores them in the codec's form."""
+    from shared_code.addressbook.storage import address_book_repo
+
+    g1 = data(api.post("groups", {"Name": "Old A"}))["GroupId"]
+    g2 = data(api.post("groups", {"Name": "Old B"}))["GroupId"]
+    c = data(api.post("contacts/contactnew", {"Phone": new_phone(), "Name": "Legacy"}))
+    book = address_book_repo()
+    row = dict(book.table.get_entity(tenant.account_id, f"c_{c['ContactId']}"))
+    row["GroupIds"] = f"{g1},{g2}"
+    book.table.upsert_entity(row)
+    assert book.get_contact(tenant.account_id, c["ContactId"]).GroupIds == [g1, g2]
+    assert sorted(g["GroupId"] for g in data(api.get(f"contacts/{c['ContactId']}"))["Groups"]) == sorted([g1, g2])

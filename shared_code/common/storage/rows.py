@@ -150,5 +150,10 @@ def from_row(cls: Any, row: Any) -> Any:
     for name, field in cls.model_fields.items():
         value = data.get(name)
         if isinstance(value, str) and typing.get_origin(field.annotation) in (list, dict):
-            data[name] = json.loads(value) if value else []
+            if not value:
+                data[name] = [] if typing.get_origin(field.annotation) is list else {}
+            elif value[0] in "[{":
+                data[name] = json.loads(value)
+            else:  # address-book rows written before this codec kept lists comma-joined
+                data[name] = [v for v in value.split(",") if v]
     return cls.model_validate(data).with_etag(etag_of(row))
