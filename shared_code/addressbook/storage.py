@@ -92,6 +92,22 @@ class AddressBookRepository:
         transact(self.table, [create_op(_contact_row(acct, c)),
                               create_op({"PartitionKey": acct, "RowKey": f"p_{c.Phone}", "ContactId": c.ContactId})])
 
+    def import_contacts(self, acct: str, contacts: list[Contact], group: Group | None = None) -> None:
+        """Bulk import (seeding benchmarks and tests; a future CSV import): each contact's row
+        and phone index row, and its member row of ``group``, in transactions of at most 100
+        operations. ``group``'s row and count are the caller's to write."""
+        per_contact = 3 if group else 2
+        step = MAX_TRANSACTION_OPS // per_contact
+        for i in range(0, len(contacts), step):
+            ops: list[Op] = []
+            for c in contacts[i:i + step]:
+                ops += [create_op(_contact_row(acct, c)),
+                        create_op({"PartitionKey": acct, "RowKey": f"p_{c.Phone}", "ContactId": c.ContactId})]
+                if group:
+                    ops.append(create_op(_row(acct, f"m_{group.GroupId}_{c.ContactId}", Member(
+                        GroupId=group.GroupId, ContactId=c.ContactId, Phone=c.Phone, Name=c.full_name))))
+            transact(self.table, ops)
+
     def update_contact(self, acct: str, c: Contact, old_phone: str) -> None:
         """ETag-guarded; a changed phone moves its index row in the same transaction
         (StorageConflict("exists") when the new phone belongs to another contact)."""

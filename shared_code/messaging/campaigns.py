@@ -156,7 +156,10 @@ def enqueue_dispatch(c: Campaign, now: datetime) -> None:
     within = delay <= MAX_DELAY_SECONDS - 3600
     store.schedule(c, enqueued=within)
     if within:
-        repos().queues.put(DispatchMessage(account_id=c.AccountId, campaign_id=c.CampaignId, version=c.Version), delay)
+        # queue visibility is whole seconds: the nearest one, so a send is at most half a second
+        # off its time either way (rounding up made every send up to a second late)
+        repos().queues.put(DispatchMessage(account_id=c.AccountId, campaign_id=c.CampaignId, version=c.Version),
+                           max(0, round(delay)))
 
 
 # ---------------------------------------------------------------- read
