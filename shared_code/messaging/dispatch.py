@@ -15,7 +15,7 @@ from itertools import batched
 from ..addressbook.storage import address_book_repo
 from ..common.clock import utcnow
 from ..common.context import repos
-from ..common.storage.rows import StorageConflict
+from ..common.storage.rows import retry_on_conflict
 from ..inbound.storage import optouts_repo
 from .models import (
     CANCELLED,
@@ -94,47 +94,41 @@ def dispatch(account_id: str, campaign_id: str, version: int) -> str:
 
 
 def _mark_sending(c: Campaign, now: datetime) -> Campaign | None:
+    """Move a campaign into SENDING (None: it was cancelled, or vanished, meanwhile)."""
     store = campaigns_repo()
-    for _ in range(8):
+
+    def attempt(c: Campaign) -> Campaign | None:
         if c.Status == CANCELLED:
             return None
         if c.Status not in NOT_DISPATCHED:
             return c
         c.Status, c.DispatchedAt = SENDING, now
-        try:
-            store.replace(c)
-            return store.get(c.AccountId, c.CampaignId) or c
-        except StorageConflict:
-            fresh = store.get(c.AccountId, c.CampaignId)
-            if fresh is None:
-                return None
-            c = fresh
-    return c
+        store.replace(c)
+        return store.reload(c) or c
+
+    return retry_on_conflict(attempt, first=c, reread=store.reload, gave_up=lambda: store.reload(c))
 
 
 def _record_completion(c: Campaign, count: int, now: datetime, *, nothing_to_send: bool) -> None:
     """Dispatch is complete: written once (a re-run keeps the first record), ETag-guarded
     against concurrent counter refreshes. With nobody to text (an empty group, unknown contact
-    ids, everyone opted out) no send batch will ever run, so the campaign is finished here."""
+    ids, everyone opted out) no send batch will ever run, so the campaign is finished here.
+    A campaign that keeps changing raises StorageConflict: the message is retried, and the
+    re-run completes it."""
     store = campaigns_repo()
-    for _ in range(8):
-        if c.DispatchCompletedAt is not None:
-            break
-        c.DispatchCompletedAt, c.DispatchedCount = now, count
-        try:
+
+    def attempt(c: Campaign) -> bool:
+        if c.DispatchCompletedAt is None:
+            c.DispatchCompletedAt, c.DispatchedCount = now, count
             store.replace(c)
-            break
-        except StorageConflict:
-            fresh = store.get(c.AccountId, c.CampaignId)
-            if fresh is None:
-                return
-            c = fresh
-    else:
-        raise StorageConflict("changed")  # the message is retried; the re-run completes it
+        return True
+
+    if retry_on_conflict(attempt, first=c, reread=store.reload) is None:
+        return  # the campaign vanished meanwhile
     if nothing_to_send:
         from .campaigns import refresh_counts
 
-        fresh = store.get(c.AccountId, c.CampaignId)
+        fresh = store.reload(c)
         if fresh is not None:
             refresh_counts(fresh)
 

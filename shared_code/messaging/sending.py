@@ -27,7 +27,7 @@ from ..accounts.storage import accounts_repo
 from ..common.clock import utcnow
 from ..common.config import get_settings
 from ..common.context import repos
-from ..common.storage.rows import StorageConflict
+from ..common.storage.rows import StorageConflict, retry_on_conflict
 from ..common.text.phones import mask
 from ..common.urls import public_url
 from ..inbound.storage import optouts_repo
@@ -51,6 +51,7 @@ from .storage import campaigns_repo
 log = logging.getLogger("powertextor.send")
 FIND_SLACK = timedelta(seconds=5)   # our instances' clocks vs each other, for the look-back
 RENEW_MARGIN_SECONDS = 1.0          # a provider call starts this much before its lease could end
+MONOTONIC_WRITE_ROUNDS = 5          # rounds an outcome races status callbacks before it leaves the row to them
 
 # Test-only fault injection, never set in a deployment: TEST_ONLY_CRASH_AFTER_PROVIDER_CALLS=N
 # makes the process exit at once (os._exit, as kill -9 would) when its Nth provider call (a send
@@ -338,25 +339,27 @@ def _finish(campaign_id: str, results: list[tuple[Recipient, str, str, str, str]
 
 
 def _write_monotonic(campaign_id: str, r: Recipient) -> None:
+    """Write one recipient's send outcome over a row a status callback may have moved on: a
+    receipt that already says more (delivered after sent) keeps its status."""
     store = campaigns_repo()
-    for _ in range(5):
-        try:
-            store.replace_recipients(campaign_id, [r])
-            return
-        except StorageConflict:
-            current = store.get_recipient(campaign_id, r.Phone)
+
+    def merged(mine: Recipient) -> Recipient | None:
+        current = store.get_recipient(campaign_id, mine.Phone)
         if current is None:
-            return
-        if RANK.get(current.Status, 0) >= RANK.get(r.Status, 0):
-            if current.ProviderSid or not r.ProviderSid:
-                return  # the receipt already says more than we do
-            current.ProviderSid = r.ProviderSid  # keep the receipt's status, add the sid
-            r = current
-            continue
-        outcome = {k: getattr(r, k) for k in ("Status", "ProviderSid", "ErrorCode", "ErrorMessage", "UpdatedAt",
-                                               "NextAttemptAt", "Uncertain", "UncertainSince")}
-        r = current.model_copy(update=outcome)
-        r.with_etag(current.etag)
+            return None
+        if RANK.get(current.Status, 0) >= RANK.get(mine.Status, 0):
+            if current.ProviderSid or not mine.ProviderSid:
+                return None  # the receipt already says more than we do
+            current.ProviderSid = mine.ProviderSid  # keep the receipt's status, add the sid
+            return current
+        outcome = {k: getattr(mine, k) for k in ("Status", "ProviderSid", "ErrorCode", "ErrorMessage", "UpdatedAt",
+                                                  "NextAttemptAt", "Uncertain", "UncertainSince")}
+        row = current.model_copy(update=outcome)
+        row.with_etag(current.etag)
+        return row
+
+    retry_on_conflict(lambda row: store.replace_recipients(campaign_id, [row]), first=r, reread=merged,
+                      tries=MONOTONIC_WRITE_ROUNDS, gave_up=lambda: None)
 
 
 def _requeue(c: Campaign, rows: list[Recipient], due: datetime | None = None) -> None:

@@ -60,6 +60,10 @@ class CampaignRepository:
         row = get_row(self._t(CAMPAIGNS), acct, campaign_id)
         return from_row(Campaign, row) if row else None
 
+    def reload(self, c: Campaign) -> Campaign | None:
+        """The campaign as stored now: the next round after a lost ETag race."""
+        return self.get(c.AccountId, c.CampaignId)
+
     def insert(self, c: Campaign, numbers: Sequence[str] = (), contact_ids: Sequence[str] = ()) -> None:
         """Insert a new campaign with its audience: on its row when small, else in Audiences
         rows written first (the campaign row is what makes them count, so a send that dies in

@@ -77,64 +77,60 @@ def _parse_time(text: Any, default: datetime) -> datetime:
 
 def handle(msg: NotifyMessage) -> str:
     """Process one notify message; returns the outcome for the log line."""
-    acct, sub_id, key, token = msg.account_id, msg.subscription_id, msg.event_key, msg.token
-    n = msg.attempt
-    payload = msg.payload
+    acct = msg.account_id
+    claimed = retry_on_conflict(lambda: _claim(msg), gave_up=RuntimeError(
+        f"delivery {msg.subscription_id}/{msg.event_key}: could not claim attempt {msg.attempt}"))
+    if isinstance(claimed, str):
+        return claimed
+    return _attempt(acct, claimed, msg, msg.payload)
+
+
+def _claim(msg: NotifyMessage) -> Delivery | str:
+    """Claim attempt N of the message's delivery (the record, written ETag-guarded before the
+    POST) or say why there is nothing to post: duplicate, final state, stale, in-flight,
+    requeued. Raises StorageConflict when another writer got there first: look again."""
+    acct, sub_id, key, token, n = msg.account_id, msg.subscription_id, msg.event_key, msg.token, msg.attempt
     deliveries = deliveries_repo()
     stale_after = timedelta(seconds=get_settings().notify_timeout_seconds + STALE_GRACE)
-    record: Delivery | None = None
-    for _ in range(8):
-        now = utcnow()
-        if n == 1 and record is None:  # the common case: a first attempt nobody has claimed yet
-            first = _parse_time(msg.first_attempt_at, now)
-            fresh = Delivery(SubscriptionId=sub_id, EventKey=key, EventId=event_id(sub_id, key), Token=token,
-                             Attempt=n, State=D_SENDING, SendingAt=now, FirstAttemptAt=first, UpdatedAt=now)
-            try:
-                deliveries.insert(acct, fresh)
-                record = fresh
-                break
-            except StorageConflict:
-                pass
-        current = deliveries.get(acct, sub_id, key)
-        if current is None:
-            if n == 1:
-                continue
-            current = Delivery(SubscriptionId=sub_id, EventKey=key, EventId=event_id(sub_id, key), Token=token,
-                               Attempt=n, State=D_RETRY, FirstAttemptAt=_parse_time(msg.first_attempt_at, now),
-                               UpdatedAt=now)  # its record vanished: start one for this attempt
-            try:
-                current.State, current.SendingAt = D_SENDING, now
-                deliveries.insert(acct, current)
-                record = current
-                break
-            except StorageConflict:
-                continue
-        if current.Token != token:
-            return "duplicate"          # another fan-out of the same event owns this delivery
-        if current.State in D_FINAL:
-            return current.State
-        if current.Attempt > n:
-            return "stale"
-        if current.State == D_SENDING:
-            age = now - (current.SendingAt or now)
-            if age < stale_after:       # a live worker is on it: look again once it must be done
-                _requeue(msg, n, (stale_after - age).total_seconds() + 1)
-                return "in-flight"
-        elif current.Attempt == n and current.State == D_RETRY:
-            # attempt n failed and n+1 may not have been queued (crash in between): queue it
-            due = current.NextAttemptAt or now
-            _requeue(msg, n + 1, (due - now).total_seconds())
-            return "requeued"
-        current.Attempt, current.State, current.SendingAt, current.UpdatedAt = n, D_SENDING, now, now
+    now = utcnow()
+    if n == 1:  # the common case: a first attempt nobody has claimed yet
+        fresh = Delivery(SubscriptionId=sub_id, EventKey=key, EventId=event_id(sub_id, key), Token=token, Attempt=n,
+                         State=D_SENDING, SendingAt=now, FirstAttemptAt=_parse_time(msg.first_attempt_at, now),
+                         UpdatedAt=now)
         try:
-            deliveries.replace(acct, current)
+            deliveries.insert(acct, fresh)
+            return fresh
         except StorageConflict:
-            continue
-        record = current
-        break
-    if record is None:
-        raise RuntimeError(f"delivery {sub_id}/{key}: could not claim attempt {n}")
-    return _attempt(acct, record, msg, payload)
+            pass
+    current = deliveries.get(acct, sub_id, key)
+    if current is None:
+        if n == 1:
+            raise StorageConflict("missing")  # created and removed meanwhile: insert again
+        current = Delivery(SubscriptionId=sub_id, EventKey=key, EventId=event_id(sub_id, key), Token=token,
+                           Attempt=n, State=D_SENDING, SendingAt=now,
+                           FirstAttemptAt=_parse_time(msg.first_attempt_at, now),
+                           UpdatedAt=now)  # its record vanished: start one for this attempt
+        deliveries.insert(acct, current)
+        return current
+    if current.Token != token:
+        return "duplicate"          # another fan-out of the same event owns this delivery
+    if current.State in D_FINAL:
+        return current.State
+    if current.Attempt > n:
+        return "stale"
+    if current.State == D_SENDING:
+        age = now - (current.SendingAt or now)
+        if age < stale_after:       # a live worker is on it: look again once it must be done
+            _requeue(msg, n, (stale_after - age).total_seconds() + 1)
+            return "in-flight"
+    elif current.Attempt == n and current.State == D_RETRY:
+        # attempt n failed and n+1 may not have been queued (crash in between): queue it
+        due = current.NextAttemptAt or now
+        _requeue(msg, n + 1, (due - now).total_seconds())
+        return "requeued"
+    current.Attempt, current.State, current.SendingAt, current.UpdatedAt = n, D_SENDING, now, now
+    deliveries.replace(acct, current)
+    return current
 
 
 def _attempt(acct: str, record: Delivery, msg: NotifyMessage, payload: dict[str, Any]) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from ..common.context import repos
 from ..common.storage.names import DELIVERIES, SUBSCRIPTIONS
 from ..common.storage.rows import (MAX_TRANSACTION_OPS, StorageConflict, create_op, delete_op, from_row, get_row,
-                                   replace_op, to_row, transact)
+                                   replace_op, retry_on_conflict, to_row, transact)
 from ..common.storage.tables import TableStore, query_prefix
 from .models import Delivery, Subscription
+
+CREATE_ROUNDS = 5  # inserts of a registration racing other registrations and deletes of the same callback
 
 
 class SubscriptionRepository:
@@ -22,23 +24,33 @@ class SubscriptionRepository:
         """Insert with a same-callback index row in one transaction; a registration with the
         same kind, callback and filters is returned instead of a second one."""
         index = {"PartitionKey": s.AccountId, "RowKey": "u_" + same_key, "SubscriptionId": s.SubscriptionId}
-        for _ in range(5):
+
+        def attempt() -> tuple[Subscription, bool]:
             try:
                 transact(self.table, [create_op(index), create_op(to_row(s, s.AccountId, "s_" + s.SubscriptionId))])
                 return s, True
             except StorageConflict as err:
-                if err.kind != "exists":
+                existing = self._same(s.AccountId, same_key) if err.kind == "exists" else None
+                if existing is None:  # a leftover index row, now removed (or a race): insert again
                     raise
-            row = get_row(self.table, s.AccountId, "u_" + same_key)
-            if row is not None:
-                existing = self.get(s.AccountId, str(row["SubscriptionId"]))
-                if existing is not None:
-                    return existing, False
-                try:  # an index row left by an interrupted delete
-                    transact(self.table, [delete_op(s.AccountId, "u_" + same_key)])
-                except StorageConflict:
-                    pass
-        raise StorageConflict("changed")
+                return existing, False
+
+        return retry_on_conflict(attempt, tries=CREATE_ROUNDS, retry_if=lambda err: err.kind == "exists",
+                                 gave_up=StorageConflict("changed"))
+
+    def _same(self, acct: str, same_key: str) -> Subscription | None:
+        """The registration the same-callback index row names; an index row left by an
+        interrupted delete is removed (None)."""
+        row = get_row(self.table, acct, "u_" + same_key)
+        if row is None:
+            return None
+        existing = self.get(acct, str(row["SubscriptionId"]))
+        if existing is None:
+            try:
+                transact(self.table, [delete_op(acct, "u_" + same_key)])
+            except StorageConflict:
+                pass
+        return existing
 
     def get(self, acct: str, sub_id: str) -> Subscription | None:
         if not sub_id or any(c in sub_id for c in "/\\#?'"):

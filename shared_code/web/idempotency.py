@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600      # how long a key keeps its answer
 IN_PROGRESS_LEASE_SECONDS = 240          # longer than any HTTP request may run (Azure's front end stops at 230 s)
 IN_PROGRESS_RETRY_AFTER = 2              # seconds a twin is told to wait
+BEGIN_ROUNDS = 3                         # lost races for the record before the caller is told to retry
 RESPONSE_CHUNK_CHARS = 30_000            # a string property holds 32K UTF-16 characters
 RESPONSE_MAX_CHUNKS = 30                 # with the other properties, well under an entity's 1 MiB
 IN_PROGRESS, COMPLETED = "in-progress", "completed"
@@ -179,23 +180,22 @@ def _answer(response: dict[str, Any]) -> Result:
 
 def _begin(repo: IdempotencyRepository, acct: str, key: str, fingerprint: str,
            new_reserved: Callable[[], str]) -> tuple[_Record, Attempt] | Result:
-    """Own the key (a new record, an expired one, or a dead attempt's) or return the answer."""
-    from ..common.storage.rows import StorageConflict
+    """Own the key (a new record, an expired one, or a dead attempt's) or return the answer.
+    Each lost write means another writer moved the record on: look again, a few times, then
+    tell the caller to retry as if a twin were running."""
+    from ..common.storage.rows import retry_on_conflict
 
-    for _ in range(3):  # each loss means another writer moved the record on: look again
+    def attempt() -> tuple[_Record, Attempt] | Result:
         now = utcnow()
         mine = _Record(IN_PROGRESS, fingerprint, new_reserved(), now + timedelta(seconds=IDEMPOTENCY_TTL_SECONDS),
                        now + timedelta(seconds=IN_PROGRESS_LEASE_SECONDS))
         current = repo.get(acct, key)
-        try:
-            if current is None:
-                repo.create(acct, key, mine)
-                return mine, Attempt(mine.reserved)
-            if current.expires_at <= now:  # the key is free again
-                repo.replace(acct, key, mine, current.etag)
-                return mine, Attempt(mine.reserved)
-        except StorageConflict:
-            continue
+        if current is None:
+            repo.create(acct, key, mine)
+            return mine, Attempt(mine.reserved)
+        if current.expires_at <= now:  # the key is free again
+            repo.replace(acct, key, mine, current.etag)
+            return mine, Attempt(mine.reserved)
         if current.fingerprint and current.fingerprint != fingerprint:
             raise _reused()
         if current.state == COMPLETED and current.response is not None:
@@ -204,12 +204,10 @@ def _begin(repo: IdempotencyRepository, acct: str, key: str, fingerprint: str,
             raise _in_progress()
         # a dead attempt, or a record from before answers were kept: redo it from its reserved id
         mine.reserved = current.reserved  # the dead attempt's id: the action looks for its work
-        try:
-            repo.replace(acct, key, mine, current.etag)
-        except StorageConflict:
-            continue
+        repo.replace(acct, key, mine, current.etag)
         return mine, Attempt(mine.reserved, resumed=True)
-    raise _in_progress()
+
+    return retry_on_conflict(attempt, tries=BEGIN_ROUNDS, gave_up=_in_progress())
 
 
 def run_once(account_id: str, key: str | None, fingerprint: str, action: Callable[[Attempt], Result],

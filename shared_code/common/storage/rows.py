@@ -6,7 +6,7 @@ Services retry on ``RowChanged`` (someone else wrote first) and map ``RowExists`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 if TYPE_CHECKING:
     from azure.data.tables import TableClient
@@ -25,23 +25,47 @@ class StorageConflict(Exception):
 
 
 T = TypeVar("T")
+S = TypeVar("S")
 CONFLICT_RETRIES = 8  # read-decide-write rounds before a row that keeps changing is given up on
 
 
-def retry_on_conflict(attempt: Callable[[], T], *, tries: int = CONFLICT_RETRIES,
-                      gave_up: BaseException | Callable[[], T] | None = None,
-                      retry_if: Callable[[StorageConflict], bool] | None = None) -> T:
+@overload
+def retry_on_conflict(attempt: Callable[[], T], *, tries: int = ..., gave_up: BaseException | Callable[[], T] | None = ...,
+                      retry_if: Callable[[StorageConflict], bool] | None = ...) -> T: ...
+
+
+@overload
+def retry_on_conflict(attempt: Callable[[S], T], *, first: S, reread: Callable[[S], S | None], tries: int = ...,
+                      gave_up: BaseException | Callable[[], T | None] | None = ...,
+                      retry_if: Callable[[StorageConflict], bool] | None = ...) -> T | None: ...
+
+
+def retry_on_conflict(attempt: Callable[..., Any], *, tries: int = CONFLICT_RETRIES,
+                      gave_up: BaseException | Callable[[], Any] | None = None,
+                      retry_if: Callable[[StorageConflict], bool] | None = None,
+                      first: Any = None, reread: Callable[[Any], Any] | None = None) -> Any:
     """Run ``attempt`` — read the row(s), decide, write them guarded by their ETags — again
     while its write loses to a concurrent writer: every retry reads fresh state. After ``tries``
     lost rounds ``gave_up`` is raised (an exception) or returned (a callable's result); without
     it the last StorageConflict propagates. ``retry_if`` narrows which conflicts are retried
-    (the others propagate at once)."""
+    (the others propagate at once).
+
+    With ``reread`` the caller already holds the state (``first``: a row it has just read, or
+    the row it means to write), so the first round costs no read: ``attempt(state)`` decides and
+    writes, and after a lost round ``reread(state)`` gives the next round's state — the row
+    read again, or what to write now that the stored row is known. ``reread`` answering None
+    (the row vanished, or the stored row says all there is to say) ends the retries with None."""
+    state = first
     for n in range(tries):
         try:
-            return attempt()
+            return attempt(state) if reread is not None else attempt()
         except StorageConflict as err:
             if (retry_if is not None and not retry_if(err)) or (n == tries - 1 and gave_up is None):
                 raise
+        if reread is not None and n < tries - 1:
+            state = reread(state)
+            if state is None:
+                return None
     if isinstance(gave_up, BaseException):
         raise gave_up
     assert gave_up is not None
