@@ -13,10 +13,10 @@ import logging
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, RootModel, ValidationError
 
 log = logging.getLogger("powertextor.queues")
-M = TypeVar("M", bound="QueueMessage")
+R = TypeVar("R")
 
 
 class QueueMessage(BaseModel):
@@ -30,6 +30,17 @@ class QueueMessage(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
+class QueueChoice(RootModel[R]):
+    """A queue that carries more than one kind of message: a tagged pydantic union (a
+    ``Discriminator`` picks the kind, so a bad message is reported with the fields of the kind it
+    was read as, by their paths inside that message). Parsed once; the message is ``.root``."""
+
+    QUEUE: ClassVar[str]
+
+
+M = TypeVar("M", bound=QueueMessage | QueueChoice[Any])
+
+
 def consume(raw: bytes | str, model: type[M], handle: Callable[[M], Any]) -> None:
     """Parse and validate one queue message, then hand it to ``handle`` (whose result is
     logged); a malformed message is logged — which fields were wrong, never their values —
@@ -37,7 +48,8 @@ def consume(raw: bytes | str, model: type[M], handle: Callable[[M], Any]) -> Non
     try:
         msg = model.model_validate_json(raw)
     except ValidationError as err:
-        where = sorted({".".join(str(p) for p in e["loc"]) or "(message)" for e in err.errors()})
+        skip = 1 if issubclass(model, QueueChoice) else 0  # a choice's first step: the kind it was read as
+        where = sorted({".".join(str(p) for p in e["loc"][skip:]) or "(message)" for e in err.errors()})
         log.error("dropping malformed %s message (%d bytes): %s", model.QUEUE, len(raw or b""), ", ".join(where))
         return
     outcome = handle(msg)

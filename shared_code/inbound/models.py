@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Discriminator, Field, Tag
 
 from ..common.fields import ADVANCED, IMPORTANT, INLINE, INTERNAL, doc
 from ..common.models import EntityModel, RequestModel, ResponseModel, UtcTime
-from ..common.queue_messages import QueueMessage
+from ..common.queue_messages import QueueChoice, QueueMessage
 from ..common.storage.names import INBOUND_QUEUE
 from ..triggers.models import MAX_PHONE_INPUT, MMS, SMS, from_number_field, keyword_field
 
@@ -232,3 +232,17 @@ class InboundGroupMessage(QueueMessage):
 
     QUEUE: ClassVar[str] = INBOUND_QUEUE
     texts: list[InboundQueueMessage] = Field(alias="t", min_length=1)
+
+
+def _inbound_kind(doc: Any) -> str:
+    """A group carries ``t``; anything else is read as one text (the format before groups)."""
+    return "group" if (isinstance(doc, dict) and "t" in doc) or isinstance(doc, InboundGroupMessage) else "text"
+
+
+class InboundQueueBody(QueueChoice[Annotated[Annotated[InboundGroupMessage, Tag("group")]
+                                             | Annotated[InboundQueueMessage, Tag("text")],
+                                             Discriminator(_inbound_kind)]]):
+    """What the inbound queue carries: a group of texts, or one text (messages queued before
+    groups existed, and the webhook's lone texts)."""
+
+    QUEUE: ClassVar[str] = INBOUND_QUEUE

@@ -23,7 +23,8 @@ from ..common.text.phones import mask
 from ..common.text.words import first_word
 from ..triggers.models import MMS, SMS, Subscription
 from .keywords import classify
-from .models import InboundGroupMessage, InboundMessage, InboundQueueMessage, OptOutEvent, ReceivedText
+from .models import (InboundGroupMessage, InboundMessage, InboundQueueBody, InboundQueueMessage, OptOutEvent,
+                     ReceivedText)
 from .storage import inbound_repo, new_row_id
 
 log = logging.getLogger("powertextor.inbound")
@@ -101,19 +102,15 @@ def accept(params: dict[str, str]) -> str:
 # ---------------------------------------------------------------- queue side
 
 def on_inbound(raw: bytes | str) -> None:
-    """One text (``InboundQueueMessage``) or a group of them (``InboundGroupMessage``)."""
-    if _is_group(raw):
-        consume(raw, InboundGroupMessage, lambda m: _process_texts(m.texts))
-    else:
-        consume(raw, InboundQueueMessage, lambda m: f"{m.params.get('MessageSid', '?')} {_process_texts([m])[0]}")
+    """One text (``InboundQueueMessage``) or a group of them (``InboundGroupMessage``), parsed
+    once as ``InboundQueueBody``."""
+    consume(raw, InboundQueueBody, lambda m: _outcome(m.root))
 
 
-def _is_group(raw: bytes | str) -> bool:
-    try:
-        doc = json.loads(raw)
-    except (ValueError, TypeError):
-        return False
-    return isinstance(doc, dict) and "t" in doc
+def _outcome(msg: InboundGroupMessage | InboundQueueMessage) -> Any:
+    if isinstance(msg, InboundGroupMessage):
+        return _process_texts(msg.texts)
+    return f"{msg.params.get('MessageSid', '?')} {_process_texts([msg])[0]}"
 
 
 def _process_texts(texts: list[InboundQueueMessage]) -> list[str]:

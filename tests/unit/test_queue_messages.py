@@ -72,6 +72,27 @@ def test_a_malformed_message_is_dropped_with_a_log_naming_the_field(queue: str, 
     assert "+1415" not in errors[0] and "ACCT" not in errors[0]  # which field, never its value
 
 
+@pytest.mark.parametrize(("doc", "fields"), [
+    ({"t": [{"a": "ACCT", "p": "not a dict"}, {"p": {}}]}, "t.0.p, t.1.a"),
+    ({"t": []}, "t"),
+    ({"a": "ACCT", "p": {}, "r": ["x"]}, "r"),
+    (["ACCT"], "(message)"),
+])
+def test_the_inbound_queue_reads_a_group_or_a_lone_text_and_names_the_fields_of_the_kind_it_read(
+        doc: object, fields: str, caplog: pytest.LogCaptureFixture) -> None:
+    """One parse decides the kind (a group carries ``t``), so a bad group is not also reported
+    as a bad lone text, and the paths are those inside the message, as for every other queue."""
+    from shared_code.inbound.models import InboundGroupMessage, InboundQueueBody
+
+    assert isinstance(InboundQueueBody.model_validate_json(json.dumps({"t": [OLD_WIRE["inbound"]]})).root,
+                      InboundGroupMessage)
+    assert InboundQueueBody.model_validate_json(json.dumps(OLD_WIRE["inbound"])).root.wire() == OLD_WIRE["inbound"]
+    with caplog.at_level(logging.ERROR):
+        _entry("inbound")(json.dumps(doc).encode())
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].endswith(f"malformed inbound message ({len(json.dumps(doc))} bytes): {fields}")
+
+
 def test_a_send_message_carries_one_batch_at_most() -> None:
     phones = [f"+1415555{i:04d}" for i in range(150)]
     assert len(SendMessage.model_validate({"a": "A", "c": "C", "p": phones}).phones) == 100
