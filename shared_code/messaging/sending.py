@@ -18,7 +18,6 @@ import os
 import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -27,6 +26,7 @@ from ..accounts.storage import accounts_repo
 from ..common.clock import utcnow
 from ..common.config import get_settings
 from ..common.context import repos
+from ..common.fanout import map_concurrently
 from ..common.storage.rows import StorageConflict, retry_on_conflict
 from ..common.text.phones import mask
 from ..common.urls import public_url
@@ -146,9 +146,7 @@ def send_batch(account_id: str, campaign_id: str, phones: list[str]) -> dict[str
         _requeue(c, held, due=min(r.SendingAt for r in held) + stuck_after + timedelta(seconds=1))
     if not claimed:
         return counts
-    settings = get_settings()
-    with ThreadPoolExecutor(max_workers=min(settings.send_concurrency, len(claimed))) as pool:
-        outcomes = list(pool.map(lambda item: _send_one(c, account, *item), claimed))
+    outcomes = map_concurrently(lambda item: _send_one(c, account, *item), claimed, get_settings().send_concurrency)
     results, retry = [], []
     for (r, _), outcome in zip(claimed, outcomes):
         kind, status, sid, code, message = outcome

@@ -24,7 +24,6 @@ import hmac
 import json
 import logging
 import random
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +31,7 @@ from typing import Any
 from ..common.clock import iso, utcnow
 from ..common.config import get_settings
 from ..common.context import repos
+from ..common.fanout import map_concurrently
 from ..common.ids import new_id
 from ..common.queue_messages import consume
 from ..common.storage.rows import StorageConflict, retry_on_conflict
@@ -235,13 +235,8 @@ def deliver_many(acct: str, events: list[Event]) -> None:
         for msg in messages:
             repos().queues.put(msg)
         return
-    workers = min(NOTIFY_CONCURRENCY, len(events))
-    if workers == 1:
-        results = [_post(events[0].sub, records[0], events[0].type, events[0].payload)]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(lambda pair: _post(pair[0].sub, pair[1], pair[0].type, pair[0].payload),
-                                    zip(events, records)))
+    results = map_concurrently(lambda pair: _post(pair[0].sub, pair[1], pair[0].type, pair[0].payload),
+                               list(zip(events, records)), NOTIFY_CONCURRENCY)
     settled = [_settle(r, result) for r, result in zip(records, results)]
     try:
         deliveries_repo().replace_all(acct, records)

@@ -30,7 +30,8 @@ CONFLICT_RETRIES = 8  # read-decide-write rounds before a row that keeps changin
 
 
 @overload
-def retry_on_conflict(attempt: Callable[[], T], *, tries: int = ..., gave_up: BaseException | Callable[[], T] | None = ...,
+def retry_on_conflict(attempt: Callable[[], T], *, tries: int = ...,
+                      gave_up: BaseException | Callable[[], T] | None = ...,
                       retry_if: Callable[[StorageConflict], bool] | None = ...) -> T: ...
 
 
