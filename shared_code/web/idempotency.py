@@ -14,7 +14,8 @@ A record per (account, key) moves in-progress -> completed:
   request: the IETF Idempotency-Key draft, Stripe).
 * A failed action (any error) deletes its in-progress record, so the retry runs again.
 * Records expire after ``IDEMPOTENCY_TTL_SECONDS``; an expired record is overwritten by the next
-  use of its key. Every access is a point read or write of one row: no partition scans.
+  use of its key. Every access is a point read or write of one row: no partition scans (the
+  records and their repository: ``web/storage.py``).
 
 Learnt from Powertools for AWS Lambda's idempotency utility (persistence layer with
 INPROGRESS/COMPLETED records that store the response, expiry, in-progress expiry).
@@ -26,26 +27,21 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import Any
 
 from ..common.clock import utcnow
 from ..common.errors import Conflict, Unprocessable
+from ..common.storage.rows import StorageConflict, retry_on_conflict
 from .envelope import jsonable
 from .request import Result
+from .storage import IDEMPOTENCY_TTL_SECONDS, IdempotencyRecord, IdempotencyRepository, idempotency_repo
 
-if TYPE_CHECKING:
-    from ..common.storage.tables import TableStore
-
-IDEMPOTENCY_TTL_SECONDS = 24 * 3600      # how long a key keeps its answer
 IN_PROGRESS_LEASE_SECONDS = 240          # longer than any HTTP request may run (Azure's front end stops at 230 s)
 IN_PROGRESS_RETRY_AFTER = 2              # seconds a twin is told to wait
 BEGIN_ROUNDS = 3                         # lost races for the record before the caller is told to retry
-RESPONSE_CHUNK_CHARS = 30_000            # a string property holds 32K UTF-16 characters
-RESPONSE_MAX_CHUNKS = 30                 # with the other properties, well under an entity's 1 MiB
 IN_PROGRESS, COMPLETED = "in-progress", "completed"
 KEY_HEADER = "Idempotency-Key"
-NEVER = datetime.min.replace(tzinfo=timezone.utc)
 
 
 @dataclass
@@ -55,23 +51,6 @@ class Attempt:
 
     reserved: str
     resumed: bool = False
-
-
-@dataclass
-class _Record:
-    state: str
-    fingerprint: str
-    reserved: str
-    expires_at: datetime
-    lease_until: datetime
-    response: dict[str, Any] | None = None
-    etag: str | None = None
-
-
-def _legacy_expiry(row: Any) -> datetime:
-    """Records written before this utility kept only CampaignId and CreatedAt."""
-    created = row.get("CreatedAt")
-    return created + timedelta(seconds=IDEMPOTENCY_TTL_SECONDS) if isinstance(created, datetime) else NEVER
 
 
 def key_hash(key: str) -> str:
@@ -103,66 +82,6 @@ def request_key(header: Callable[[str], str | None], fingerprint: str) -> str | 
     return f"{RUN_KEY}{header('x-ms-workflow-name') or ''}|{run_id}|{action}|{loop}|{fingerprint}"
 
 
-class IdempotencyRepository:
-    """The records: PartitionKey the account, RowKey the hash of the key (never the key itself:
-    callers put order numbers and such in it)."""
-
-    def __init__(self, store: "TableStore") -> None:
-        from ..common.storage.names import IDEMPOTENCY
-
-        self.table = store.table(IDEMPOTENCY)
-
-    def get(self, acct: str, key: str) -> _Record | None:
-        from ..common.storage.rows import etag_of, get_row
-
-        row = get_row(self.table, acct, key)
-        if row is None:
-            return None
-        chunks = [row[f"Response{i}"] for i in range(RESPONSE_MAX_CHUNKS) if f"Response{i}" in row]
-        return _Record(state=str(row.get("State") or ""), fingerprint=str(row.get("Fingerprint") or ""),
-                       reserved=str(row.get("Reserved") or row.get("CampaignId") or ""),
-                       expires_at=row.get("ExpiresAt") or _legacy_expiry(row),
-                       lease_until=row.get("LeaseUntil") or NEVER,
-                       response=json.loads("".join(chunks)) if chunks else None, etag=etag_of(row))
-
-    def _row(self, acct: str, key: str, r: _Record) -> dict[str, Any]:
-        row: dict[str, Any] = {"PartitionKey": acct, "RowKey": key, "State": r.state, "Fingerprint": r.fingerprint,
-                               "Reserved": r.reserved, "ExpiresAt": r.expires_at, "LeaseUntil": r.lease_until}
-        if r.response is not None:
-            text = json.dumps(r.response, ensure_ascii=False, separators=(",", ":"), default=str)
-            chunks = [text[i:i + RESPONSE_CHUNK_CHARS] for i in range(0, len(text), RESPONSE_CHUNK_CHARS)]
-            if len(chunks) > RESPONSE_MAX_CHUNKS:
-                raise ValueError(f"an idempotent answer of {len(text)} characters is too large to keep")
-            row.update({f"Response{i}": c for i, c in enumerate(chunks)})
-        return row
-
-    def create(self, acct: str, key: str, r: _Record) -> None:
-        """Raises StorageConflict("exists") when the key has a record."""
-        from ..common.storage.rows import create_op, transact
-
-        r.etag = transact(self.table, [create_op(self._row(acct, key, r))])[0].get("etag")
-
-    def replace(self, acct: str, key: str, r: _Record, etag: str | None) -> None:
-        """ETag-guarded; raises StorageConflict("changed") when another writer was first."""
-        from ..common.storage.rows import replace_op, transact
-
-        r.etag = transact(self.table, [replace_op(self._row(acct, key, r), etag)])[0].get("etag")
-
-    def delete(self, acct: str, key: str, etag: str | None) -> None:
-        from ..common.storage.rows import StorageConflict, delete_op, transact
-
-        try:
-            transact(self.table, [delete_op(acct, key, etag)])
-        except StorageConflict:
-            pass  # gone already, or taken over by a newer attempt: its record, not ours
-
-
-def _repository() -> IdempotencyRepository:
-    from ..common.context import repos
-
-    return repos().get(IdempotencyRepository)
-
-
 def _reused() -> Unprocessable:
     return Unprocessable(f"{KEY_HEADER}: this key was used in the last 24 hours for a different request "
                          "(another action or other values). Use a new key for a new request.",
@@ -179,16 +98,16 @@ def _answer(response: dict[str, Any]) -> Result:
 
 
 def _begin(repo: IdempotencyRepository, acct: str, key: str, fingerprint: str,
-           new_reserved: Callable[[], str]) -> tuple[_Record, Attempt] | Result:
+           new_reserved: Callable[[], str]) -> tuple[IdempotencyRecord, Attempt] | Result:
     """Own the key (a new record, an expired one, or a dead attempt's) or return the answer.
     Each lost write means another writer moved the record on: look again, a few times, then
     tell the caller to retry as if a twin were running."""
-    from ..common.storage.rows import retry_on_conflict
 
-    def attempt() -> tuple[_Record, Attempt] | Result:
+    def attempt() -> tuple[IdempotencyRecord, Attempt] | Result:
         now = utcnow()
-        mine = _Record(IN_PROGRESS, fingerprint, new_reserved(), now + timedelta(seconds=IDEMPOTENCY_TTL_SECONDS),
-                       now + timedelta(seconds=IN_PROGRESS_LEASE_SECONDS))
+        mine = IdempotencyRecord(IN_PROGRESS, fingerprint, new_reserved(),
+                                 now + timedelta(seconds=IDEMPOTENCY_TTL_SECONDS),
+                                 now + timedelta(seconds=IN_PROGRESS_LEASE_SECONDS))
         current = repo.get(acct, key)
         if current is None:
             repo.create(acct, key, mine)
@@ -217,7 +136,7 @@ def run_once(account_id: str, key: str | None, fingerprint: str, action: Callabl
     attempt creates its resources under."""
     if not key:
         return action(Attempt(new_reserved()))
-    repo, hashed = _repository(), key_hash(key)
+    repo, hashed = idempotency_repo(), key_hash(key)
     begun = _begin(repo, account_id, hashed, fingerprint, new_reserved)
     if isinstance(begun, Result):
         return begun
@@ -230,8 +149,6 @@ def run_once(account_id: str, key: str | None, fingerprint: str, action: Callabl
     record.state = COMPLETED
     record.response = {"status": result.status, "headers": dict(result.headers),
                        "data": json.loads(json.dumps(jsonable(result.data), ensure_ascii=False, default=str))}
-    from ..common.storage.rows import StorageConflict
-
     try:
         repo.replace(account_id, hashed, record, record.etag)
     except StorageConflict:

@@ -16,7 +16,7 @@ def _record(account_id: str, key: str):  # noqa: ANN202
     from shared_code.web.idempotency import EXPLICIT_KEY, key_hash
     from shared_code.common.context import repos
 
-    from shared_code.web.idempotency import IdempotencyRepository
+    from shared_code.web.storage import IdempotencyRepository
 
     repo = repos().get(IdempotencyRepository)
     hashed = key_hash(EXPLICIT_KEY + key)
@@ -43,7 +43,8 @@ def test_a_retry_gets_the_first_answer_even_after_the_campaign_moved_on(api, ten
 
 def test_a_twin_in_flight_is_told_to_retry_at_once(api, tenant):
     from shared_code.common.clock import utcnow
-    from shared_code.web.idempotency import IN_PROGRESS, _Record
+    from shared_code.web.idempotency import IN_PROGRESS
+    from shared_code.web.storage import IdempotencyRecord
 
     body = {"To": new_phone(), "Body": "twin"}
     fingerprint_source = api.post("messages/sendsimple", body, headers={"Idempotency-Key": "probe"})
@@ -51,8 +52,8 @@ def test_a_twin_in_flight_is_told_to_retry_at_once(api, tenant):
     # a first request with key "busy" is working right now (its record is in progress)
     _, busy, _ = _record(tenant.account_id, "busy")
     now = utcnow()
-    repo.create(tenant.account_id, busy, _Record(IN_PROGRESS, done.fingerprint, "01ZZZZZZZZZZZZZZZZZZZZZZZZ",
-                                                 now + timedelta(hours=24), now + timedelta(minutes=4)))
+    repo.create(tenant.account_id, busy, IdempotencyRecord(IN_PROGRESS, done.fingerprint, "01ZZZZZZZZZZZZZZZZZZZZZZZZ",
+                                                           now + timedelta(hours=24), now + timedelta(minutes=4)))
     started = time.monotonic()
     res = api.post("messages/sendsimple", body, headers={"Idempotency-Key": "busy"})
     assert time.monotonic() - started < 1.5  # no waiting inside the request
@@ -64,14 +65,16 @@ def test_a_twin_in_flight_is_told_to_retry_at_once(api, tenant):
 def test_a_dead_attempt_is_finished_by_its_retry_without_a_second_campaign(api, tenant):
     """The first request recorded its campaign, then died before keeping its answer."""
     from shared_code.common.clock import utcnow
-    from shared_code.web.idempotency import IN_PROGRESS, _Record
+    from shared_code.web.idempotency import IN_PROGRESS
+    from shared_code.web.storage import IdempotencyRecord
 
     key = {"Idempotency-Key": "crash-1"}
     body = {"To": new_phone(), "Body": "once only"}
     first = data(api.post("messages/sendsimple", body, headers=key))
     repo, hashed, rec = _record(tenant.account_id, "crash-1")
     now = utcnow()
-    dead = _Record(IN_PROGRESS, rec.fingerprint, rec.reserved, now + timedelta(hours=23), now - timedelta(seconds=1))
+    dead = IdempotencyRecord(IN_PROGRESS, rec.fingerprint, rec.reserved, now + timedelta(hours=23),
+                             now - timedelta(seconds=1))
     repo.replace(tenant.account_id, hashed, dead, rec.etag)
     again = data(api.post("messages/sendsimple", body, headers=key))
     assert again["CampaignId"] == first["CampaignId"]
