@@ -163,10 +163,9 @@ class GroupSummary(ResponseModel):
     ContactsCount: int = doc("Group Contacts Count", "How many contacts the group has.")
 
 
-class ContactOut(ResponseModel):
-    """A contact of your address book."""
+class _ContactFields(ResponseModel):
+    """What a contact is in every answer that shows one (a single contact, a list's item)."""
 
-    model_config = ConfigDict(title="Contact")
     ContactId: str = doc("Contact ID", "The contact's id.")
     Phone: str = doc("Contact Phone", "The contact's number in E.164, such as +14155550100.")
     Name: str = doc("Contact First Name", "The contact's first name.")
@@ -174,6 +173,12 @@ class ContactOut(ResponseModel):
     Label: str = doc("Contact Label", "Name and number, as shown in dropdowns.")
     WelcomeSent: bool = doc("Welcome Sent", "Whether a welcome text has been sent to the contact.")
     Status: str = doc("Contact Status", "The contact's status, such as Active.")
+
+
+class ContactOut(_ContactFields):
+    """A contact of your address book."""
+
+    model_config = ConfigDict(title="Contact")
     Groups: list[GroupSummary] = doc("Contact Groups", "The groups the contact belongs to.")
     CreatedAt: UtcTime = doc("Contact Created At", "When the contact was saved (UTC).")
     UpdatedAt: UtcTime = doc("Contact Updated At", "When the contact was last changed (UTC).")
@@ -184,16 +189,9 @@ class ContactOut(ResponseModel):
         return cls.of_attrs(c, Label=c.label, Groups=[GroupSummary.of_attrs(g) for g in groups or []])
 
 
-class ContactListItem(ResponseModel):
+class ContactListItem(_ContactFields):
     """A contact in a list."""
 
-    ContactId: str = doc("Contact ID", "The contact's id.")
-    Phone: str = doc("Contact Phone", "The contact's number in E.164, such as +14155550100.")
-    Name: str = doc("Contact First Name", "The contact's first name.")
-    LastName: str = doc("Contact Last Name", "The contact's last name.")
-    Label: str = doc("Contact Label", "Name and number, as shown in dropdowns.")
-    WelcomeSent: bool = doc("Welcome Sent", "Whether a welcome text has been sent to the contact.")
-    Status: str = doc("Contact Status", "The contact's status, such as Active.")
     Groups: str = doc("Contact Group Names", "The names of the contact's groups, separated by commas (as the "
                                              "original connector lists them).")
     GroupIds: list[str] = doc("Contact Group IDs", "The ids of the contact's groups.")
@@ -253,9 +251,6 @@ class PlaceOut(ResponseModel):
     @classmethod
     def of(cls, p: Place) -> PlaceOut:
         return cls.of_attrs(p, Label=p.label, ReviewLink=p.review_link)
-
-
-
 
 
 class DeletedContact(ResponseModel):
