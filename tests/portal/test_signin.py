@@ -206,3 +206,26 @@ def test_the_cli_names_an_accounts_admins(host, storage, how) -> None:  # noqa: 
     assert made["Admins"] == [email.lower()]
     page = signed_in(host.base_url, email).get("/").text
     assert "CLI Cafe" in page and "Your accounts" in text_of(page)
+
+
+def test_with_a_first_admin_configured_only_they_and_admins_may_create_accounts(host, monkeypatch) -> None:  # noqa: ANN001
+    from shared_code.common.config import reset_settings
+
+    deployer = new_email("Deployer")
+    monkeypatch.setenv("PORTAL_FIRST_ADMIN", deployer.upper())
+    reset_settings()
+    try:
+        stranger = signed_in(host.base_url)
+        page = text_of(stranger.last.text)
+        assert "Ask an admin of your business to add" in page and "Create account" not in page
+        refused = stranger.post("/accounts", {"Name": "Squatter", "Phone": new_phone("415"), "Region": "US",
+                                              "TimeZone": "UTC"})
+        assert refused.status_code == 403 and "Only an admin can create" in text_of(refused.text)
+        owner, _ = with_account(host.base_url, "Deployer Deli", deployer)
+        owner.get("/")
+        second = owner.post("/accounts", {"Name": "Deployer Diner", "Phone": new_phone("415"), "Region": "US",
+                                          "TimeZone": "UTC"})
+        assert second.status_code == 200 and "Deployer Diner is ready" in text_of(second.text)
+    finally:
+        monkeypatch.delenv("PORTAL_FIRST_ADMIN")
+        reset_settings()
