@@ -97,6 +97,14 @@ class AddressBookRepository:
         contacts = self.get_contacts(acct, list(set(ids.values()))) if ids else {}
         return {phone: (cid, contacts[cid].full_name if cid in contacts else "") for phone, cid in ids.items()}
 
+    def contacts_by_phone(self, acct: str, phones: Sequence[str]) -> dict[str, Contact]:
+        """phone -> contact for the phones that belong to one (an import's lookup): one query
+        per 14 phones, then one per 14 contacts found."""
+        ids = {row["RowKey"][2:]: str(row["ContactId"])
+               for row in query_keys(self.table, acct, (f"p_{p}" for p in phones))}
+        contacts = self.get_contacts(acct, list(set(ids.values()))) if ids else {}
+        return {phone: contacts[cid] for phone, cid in ids.items() if cid in contacts}
+
     def list_contacts(self, acct: str, after_id: str | None = None,
                       page_rows: int = MAX_PAGE_ROWS) -> Iterator[Contact]:
         """In id (creation) order. ``page_rows``: rows per query page; a caller that needs
@@ -119,7 +127,7 @@ class AddressBookRepository:
                               create_op({"PartitionKey": acct, "RowKey": f"p_{c.Phone}", "ContactId": c.ContactId})])
 
     def import_contacts(self, acct: str, contacts: list[Contact], group: Group | None = None) -> None:
-        """Bulk import (seeding benchmarks and tests; a future CSV import): each contact's row
+        """Bulk import (CSV import, seeding benchmarks and tests): each contact's row
         and phone index row, and its member row of ``group``, in transactions of at most 100
         operations. ``group``'s row and count are the caller's to write."""
         per_contact = 3 if group else 2
