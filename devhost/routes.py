@@ -9,8 +9,14 @@ routes all refuse the method falls through (a 404 if none is left).
 
 ASP.NET Core templates can also carry constraints (``{id:int}``), optional parameters
 (``{id?}``), defaults (``{page=1}``), catch-alls (``{*rest}``) and complex segments
-(``{name}.{ext}``). This app uses none of them, so :func:`unsupported` names them and
-devhost.validation refuses an app that uses one, instead of matching it differently.
+(``{name}.{ext}``). This app uses one of them: the site root. The host never matches an empty
+route for "/" (an empty route means the function's name; Azure/azure-functions-host#4638,
+Azure/Azure-Functions#2473), but an optional parameter matches the empty path
+(azure-functions-host#1102), and ``{name:maxlength(0)?}`` matches nothing else: a value, being
+at least one character, fails maxlength(0). A template that is exactly that one segment is
+modelled as "the root only" (no route value: an optional parameter left out has none). Every
+other constraint, optional, default, catch-all or complex segment is named by
+:func:`unsupported` and devhost.validation refuses the app, instead of matching it differently.
 """
 
 from __future__ import annotations
@@ -24,6 +30,12 @@ T = TypeVar("T")
 
 _PARAM = re.compile(r"^\{([^{}/?*=:]+)\}$")  # ASP.NET's parameter-name characters, nothing else
 _LITERAL = re.compile(r"^[^{}]+$")
+_ROOT_ONLY = re.compile(r"^\{[^{}/?*=:]+:maxlength\(0\)\?\}$", re.IGNORECASE)  # the site root's template
+
+
+def root_only(template: str) -> bool:
+    """The template that matches the empty path and nothing else (``{ignored:maxlength(0)?}``)."""
+    return bool(_ROOT_ONLY.match(template.strip().strip("/")))
 
 
 def _segments(template: str) -> list[str]:
@@ -39,6 +51,8 @@ def _path_segments(path: str) -> list[str]:
 def unsupported(template: str) -> str | None:
     """What in ``template`` devhost does not model (None: nothing), for the refusal at start."""
     names: set[str] = set()
+    if root_only(template):
+        return None
     for segment in _segments(template):
         if not segment:
             return "empty route segments ('a//b')"
@@ -65,7 +79,9 @@ class Route(Generic[T]):
 
     @property
     def parts(self) -> tuple[str | None, ...]:
-        """Each segment lower-cased, None for a parameter."""
+        """Each segment lower-cased, None for a parameter (the root-only template has none)."""
+        if root_only(self.template):
+            return ()
         return tuple(None if s.startswith("{") else s.lower() for s in _segments(self.template))
 
     @property
@@ -80,6 +96,8 @@ class Route(Generic[T]):
         if len(segments) != len(self.parts) or "" in segments:
             return None
         values: dict[str, str] = {}
+        if not self.parts:
+            return values
         for template_segment, part, segment in zip(_segments(self.template), self.parts, segments):
             if part is None:
                 values[template_segment[1:-1]] = segment

@@ -89,6 +89,8 @@ var storageTables = [
   'Subscriptions'
   'Deliveries'
   'Audiences'
+  'AccountAdmins'
+  'Secrets'
 ]
 
 // Each queue also gets its '<name>-poison' twin (modules/storage.bicep).

@@ -83,8 +83,8 @@ def resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def registered_http_functions() -> dict[str, tuple[str, str]]:
-    """name -> (method, path) of every HTTP function of function_app.app, path as in the
-    definition (/api/ + route)."""
+    """name -> (method, path) of every HTTP function of function_app.app but the portal's pages,
+    path as in the definition (host.json's routePrefix is "": the route says api/ itself)."""
     from function_app import app
 
     app.functions_bindings = None
@@ -100,5 +100,7 @@ def registered_http_functions() -> dict[str, tuple[str, str]]:
         methods = [str(getattr(m, "value", m)).lower() for m in (trigger.methods or [])]
         assert len(methods) == 1, f"{f.get_function_name()} serves {methods}: one method per operation"
         route = trigger.route or f.get_function_name()
-        out[f.get_function_name()] = (methods[0], "/api/" + route.lstrip("/"))
+        if not route.lower().startswith("api/"):
+            continue  # a portal page (shared_code/portal), not part of the API
+        out[f.get_function_name()] = (methods[0], "/" + route.lstrip("/"))
     return out
