@@ -13,6 +13,9 @@ from .site import Page, site
 # Every module that declares pages, in navigation order. One line each.
 PAGE_MODULES = (
     "home",
+    "places",
+    "contacts",
+    "groups",
     "assets",
 )
 

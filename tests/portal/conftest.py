@@ -67,3 +67,25 @@ def page(browser, portal: Portal) -> Iterator[object]:  # noqa: ANN001
     errors = list(tab.errors)
     tab.context.close()
     assert errors == [], f"uncaught script errors on the page: {errors}"
+
+
+@dataclass
+class Business:
+    """A signed-in admin of a fresh account (made with the services, as `account create
+    --admin` does), with a Caller for checking what the pages stored."""
+
+    email: str
+    account_id: str
+    caller: object
+
+
+@pytest.fixture()
+def business(page, storage: str) -> Business:  # noqa: ANN001
+    from shared_code.accounts import accounts
+    from shared_code.accounts.models import Caller
+    from tests.support.tenants import new_phone
+
+    email = f"owner-{new_phone()[-7:]}@example.com"
+    account = accounts.create_account("Acme Dental", new_phone("628"), "US", admins=[email])
+    support.sign_in(page, email)
+    return Business(email, account.AccountId, Caller.signed_in(account, email))

@@ -69,8 +69,9 @@ def new_page(browser: Browser, base_url: str) -> Page:
     page.errors = []  # type: ignore[attr-defined]  # every uncaught script error
 
     def on_dialog(dialog) -> None:  # noqa: ANN001
+        """Record it; say yes to a confirmation (a test that clicks Delete means it), no to the rest."""
         page.dialogs.append(f"{dialog.type}: {dialog.message}")  # type: ignore[attr-defined]
-        if dialog.type == "confirm" and getattr(page, "accept_confirms", False):
+        if dialog.type == "confirm":
             dialog.accept()
         else:
             dialog.dismiss()
