@@ -13,9 +13,12 @@ from .site import Page, site
 # Every module that declares pages, in navigation order. One line each.
 PAGE_MODULES = (
     "home",
+    "keys",
     "places",
     "contacts",
     "groups",
+    "account_settings",
+    "admins",
     "assets",
 )
 

@@ -24,7 +24,10 @@ from ..web.operations import _Declared
 # Azure/Azure-Functions#2473). An optional parameter does (azure-functions-host#1102); the
 # maxlength(0) constraint makes it match "/" only.
 ROOT_ROUTE = "{ignored:maxlength(0)?}"
-RESERVED = ("api", "admin", "runtime", ".auth")  # the API; the host's own; Easy Auth's
+RESERVED = ("api", ".auth")  # the API's first segment; Easy Auth's
+# The host refuses any route that merely starts with these (ScriptHost.ValidateHttpFunction:
+# "admins" is refused too).
+HOST_PREFIXES = ("admin", "runtime")
 METHODS = ("GET", "POST")  # what a browser form or the portal's fetch calls use
 
 
@@ -61,8 +64,9 @@ class Site:
         if method not in METHODS:
             raise ValueError(f"page {page_id}: method {method} (pages answer {', '.join(METHODS)})")
         first = route.split("/")[0].lower()
-        if first in RESERVED:
-            raise ValueError(f"page {page_id}: /{first} is reserved ({', '.join('/' + r for r in RESERVED)})")
+        if first in RESERVED or route.lower().startswith(HOST_PREFIXES):
+            raise ValueError(f"page {page_id}: /{route} is reserved (/api, /.auth, and anything starting "
+                             "admin or runtime)")
         if any(p.id.lower() == page_id.lower() for p in self.pages):
             raise ValueError(f"page {page_id} declared twice")
         page = Page(page_id, method, route, handler, **declared)
