@@ -23,5 +23,5 @@ def test_shoot_writes_a_desktop_and_a_phone_image(page) -> None:  # noqa: ANN001
         head = f.read_bytes()[:24]
         assert head[:8] == b"\x89PNG\r\n\x1a\n"
         sizes.append((int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")))
-    assert sizes[0][0] == 1280 and sizes[1] == (390, 844)
+    assert sizes == [(1280, 800), (390, 844)]
     assert page.viewport_size == {"width": 1280, "height": 800}  # put back for the rest of the test
