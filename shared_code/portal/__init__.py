@@ -14,6 +14,9 @@ from .site import Page, site
 PAGE_MODULES = (
     "home",
     "keys",
+    "places",
+    "contacts",
+    "groups",
     "account_settings",
     "admins",
     "assets",
