@@ -15,7 +15,7 @@ INFRA_VENV  := .venv-infra
 INFRA_STAMP := $(INFRA_VENV)/.installed-$(PYTHON_VERSION)
 PYTEST_ARGS ?=
 
-.PHONY: run test deps bench clean
+.PHONY: run test deps bench clean browser screenshots
 
 deps: $(PY_STAMP) $(NODE_STAMP)
 
@@ -42,11 +42,25 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The portal's browser tests drive Debian's Chromium through Playwright (pinned in
+# requirements-dev.txt). Never `playwright install`: it downloads a browser build from a host
+# this project can't reach. As root (CI's fresh machine) apt installs the package; otherwise
+# say how, and the browser tests skip (under CI=true they fail instead).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
+	  else echo "make: $(CHROMIUM) is missing; the browser tests need it: sudo apt-get install chromium" >&2; fi; }
+
 run: deps
 	$(PY) -m devhost --azurite auto
 
-test: deps $(INFRA_STAMP)
+test: deps $(INFRA_STAMP) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Re-take the README's key screenshots (docs/screenshots/*.png) from the browser tests.
+screenshots: deps browser
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/portal -q
 
 bench: deps
 	$(PY) bench/cold_start.py

@@ -2,9 +2,9 @@
 
 import azure.functions as func
 
-from functions import http, inbound, pipeline
+from functions import http, inbound, pipeline, portal
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-for module in (http, pipeline, inbound):
+for module in (http, portal, pipeline, inbound):
     app.register_functions(module.bp)

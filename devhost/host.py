@@ -17,6 +17,7 @@ from typing import Any
 
 import azure.functions as func
 
+from devhost.auth import EasyAuth, enable_for_worker
 from devhost.functions import FunctionInfo, index
 from devhost.http import HttpFrontend
 from devhost.invocation import Invoker
@@ -38,6 +39,9 @@ class DevHost:
     is how long a received queue message stays invisible; it is renewed every half lease while the
     function waits and runs (default: ``DEVHOST_QUEUE_LEASE_SECONDS``, else 600 s like the host).
 
+    ``easy_auth`` (default on) emulates App Service built-in authentication (devhost/auth.py):
+    ``/.auth/*``, the identity headers, and ``WEBSITE_AUTH_ENABLED`` in the environment.
+
     Construction validates the app as Azure's worker and host do and raises
     :class:`devhost.validation.AppRefused` for one Azure would not run, or that uses what
     devhost does not model. Invocations share one pool of ``PYTHON_THREADPOOL_THREAD_COUNT``
@@ -55,6 +59,7 @@ class DevHost:
         poll_interval: float | None = None,
         stop_timeout: float = 30.0,
         queue_lease_seconds: int | None = None,
+        easy_auth: bool = True,
     ) -> None:
         self.config = HostConfig.load(host_json)
         self.functions: list[FunctionInfo] = index(app)
@@ -67,8 +72,12 @@ class DevHost:
         self.queue_lease_seconds = resolve_queue_lease(queue_lease_seconds)
         self._clients = QueueClients()
         self.invoker = Invoker(thread_count=sync_thread_count(), function_timeout=self.config.function_timeout)
+        self.auth = EasyAuth() if easy_auth else None
+        if self.auth is not None:
+            enable_for_worker()  # as App Service does for an app with authentication on
         self._http = HttpFrontend(
-            self.functions, self.invoker, route_prefix=self.config.route_prefix, admin=self._run_admin
+            self.functions, self.invoker, route_prefix=self.config.route_prefix, admin=self._run_admin,
+            auth=self.auth,
         )
         self._listeners: list[QueueListener] = []
         self._timers: list[TimerRunner] = []

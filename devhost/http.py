@@ -26,6 +26,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from devhost.auth import PREFIX as AUTH_PREFIX, EasyAuth
 from devhost.functions import FunctionInfo
 from devhost.invocation import Invoker, exception_summary, log_invocation
 from devhost.routes import Route, Router
@@ -74,7 +75,9 @@ class HttpFrontend:
         *,
         route_prefix: str,
         admin: AdminRunner | None = None,
+        auth: EasyAuth | None = None,
     ) -> None:
+        self._auth = auth
         self._functions = {f.name.lower(): f for f in functions}
         self._router = build_router(functions)
         self._invoker = invoker
@@ -111,6 +114,8 @@ class HttpFrontend:
         if self._closing:
             return _Response(status=503, headers={"Connection": "close"})
         path = request.path
+        if self._auth is not None and path.lower().startswith(AUTH_PREFIX):
+            return self._auth.handle(request)
         if request.method == "POST" and path.lower().startswith("/admin/functions/"):
             return self._handle_admin(request, path[len("/admin/functions/"):])
         rest = self._strip_prefix(kestrel_path(_raw_target(request).partition("?")[0]))
@@ -131,7 +136,8 @@ class HttpFrontend:
     def _invoke(self, function: FunctionInfo, request: Request, route_params: dict[str, str]) -> Response:
         started = time.perf_counter()
         label = f"http {request.method} {request.path}"
-        req = build_request(request, route_params)
+        identity = self._auth.identity_headers(request) if self._auth is not None else None
+        req = build_request(request, route_params, identity)
         try:
             response = to_wsgi_response(self._invoker.invoke(function, req))
         except Exception as exc:  # the app's bug: log it, answer like the host (bare 500)
@@ -154,7 +160,8 @@ class HttpFrontend:
         return _Response(status=202)
 
 
-def build_request(request: Request, route_params: dict[str, str]) -> func.HttpRequest:
+def build_request(request: Request, route_params: dict[str, str],
+                  identity: list[tuple[str, str]] | None = None) -> func.HttpRequest:
     """The ``func.HttpRequest`` the function gets, converted as the host's ``ToRpcHttp`` does.
 
     - ``url``: scheme + Host header + path + the query string as sent (the path re-escaped the
@@ -162,7 +169,9 @@ def build_request(request: Request, route_params: dict[str, str]) -> func.HttpRe
     - ``params``: the query parsed as ASP.NET does (names case-insensitive, ``+`` is a space),
       repeated names joined with ",", and names whose value is empty dropped (``?top=``);
     - ``headers``: names lower-cased, repeated headers joined with ",";
-    - ``body``: only when Content-Length > 0 (a chunked body without one arrives empty).
+    - ``body``: only when Content-Length > 0 (a chunked body without one arrives empty);
+    - with App Service authentication on (``identity`` given, devhost/auth.py): the client's
+      ``X-MS-CLIENT-PRINCIPAL*`` / ``X-MS-TOKEN-*`` headers removed, the platform's added.
     """
     environ = request.environ
     raw_path, _, raw_query = _raw_target(request).partition("?")
@@ -171,10 +180,13 @@ def build_request(request: Request, route_params: dict[str, str]) -> func.HttpRe
     body = request.get_data(cache=False)  # read it all either way, so the connection stays usable
     if not (request.content_length or 0) > 0:
         body = b""
+    raw_headers = environ.get(RAW_HEADERS) or list(request.headers.items())
+    if identity is not None:
+        raw_headers = EasyAuth.strip(raw_headers) + identity
     return func.HttpRequest(
         method=request.method,
         url=url,
-        headers=convert_headers(environ.get(RAW_HEADERS) or list(request.headers.items())),
+        headers=convert_headers(raw_headers),
         params=convert_query(raw_query),
         route_params=route_params,
         body=body,

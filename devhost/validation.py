@@ -178,7 +178,11 @@ def check_modelled(function: Any) -> str | None:
 def _check_modelled_http(name: str, trigger: Any) -> str | None:
     if _enum_text(trigger.auth_level).lower() != "anonymous":
         return unmodelled(f"function keys (auth_level {_enum_text(trigger.auth_level).upper()})", "http.py")
-    what = routes.unsupported(_route_text(name, trigger))
+    route = _route_text(name, trigger)
+    if route.strip("/").lower().split("/")[0] == ".auth":
+        return (f"the route {route!r} is under /.auth, which App Service authentication answers before the app "
+                "(devhost/auth.py emulates it): the function would never run once sign-in is on")
+    what = routes.unsupported(route)
     return unmodelled(what, "routes.py") if what else None
 
 

@@ -14,5 +14,6 @@ import, lazy ones included), so there is no cycle between packages:
 6. ``inbound``     received texts, carrier keywords, opt-outs (tell flows through ``triggers``)
 7. ``messaging``   send actions (campaigns), dispatch, sending, scheduler, links, media, the
                    send operations' catalog, status callbacks of sends (honour ``inbound``'s opt-outs)
-8. ``api``, ``cli`` the HTTP endpoints and the admin command line (may use every feature)
+8. ``api``, ``cli``, ``portal`` the HTTP endpoints, the admin command line and the business's
+                   web pages (may use every feature; none imports another)
 """

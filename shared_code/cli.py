@@ -1,7 +1,8 @@
 """Admin CLI: accounts and API keys, against local (Azurite) or Azure storage.
 
-    python -m shared_code.cli account create --name "Acme" --phone +15551234567 [--region US] [--json]
+    python -m shared_code.cli account create --name "Acme" --phone +15551234567 [--region US] [--admin EMAIL ...] [--json]
     python -m shared_code.cli account list [--json]
+    python -m shared_code.cli account add-admin ACCOUNTID EMAIL [--json]
     python -m shared_code.cli key create --account ID --name NAME --days {30,60,90,180,365,0} [--json]
     python -m shared_code.cli key list --account ID [--json]
     python -m shared_code.cli key update KEYID --days N [--json]
@@ -51,7 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--name", required=True)
     c.add_argument("--phone", required=True, help="the account's Twilio number, E.164")
     c.add_argument("--region", default="US", help="region for national phone formats (ISO code)")
+    c.add_argument("--admin", action="append", default=[], metavar="EMAIL",
+                   help="who may administer it in the portal (their sign-in email); repeatable")
     acc.add_parser("list", help="list accounts")
+    aa = acc.add_parser("add-admin", help="let someone administer an account in the portal")
+    aa.add_argument("account_id")
+    aa.add_argument("email")
 
     key = sub.add_parser("key").add_subparsers(dest="verb", required=True)
     k = key.add_parser("create", help="create an API key; printed once")
@@ -65,14 +71,14 @@ def _parser() -> argparse.ArgumentParser:
     ku.add_argument("--days", type=int, required=True, choices=KEY_VALIDITY_DAYS)
     kr = key.add_parser("revoke", help="revoke a key")
     kr.add_argument("key_id")
-    for sp in (c, acc.choices["list"], k, kl, ku, kr):
+    for sp in (c, acc.choices["list"], aa, k, kl, ku, kr):
         sp.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
     return p
 
 
 def _account_view(a: Any) -> dict[str, Any]:
     return {"AccountId": a.AccountId, "Name": a.Name, "Phone": a.Phone, "Region": a.Region,
-            "CreatedAt": iso(a.CreatedAt)}
+            "Admins": list(a.Admins), "CreatedAt": iso(a.CreatedAt)}
 
 
 def run(argv: list[str]) -> tuple[Any, str]:
@@ -82,8 +88,11 @@ def run(argv: list[str]) -> tuple[Any, str]:
 
     args = _parser().parse_args(argv)
     if args.noun == "account" and args.verb == "create":
-        a = accounts.create_account(args.name, args.phone, args.region)
+        a = accounts.create_account(args.name, args.phone, args.region, admins=args.admin)
         return _account_view(a), a.AccountId
+    if args.noun == "account" and args.verb == "add-admin":
+        a = accounts.add_admin(args.account_id, args.email)
+        return _account_view(a), f"Admins of {a.AccountId}: {', '.join(a.Admins)}"
     if args.noun == "account":
         rows = [_account_view(a) for a in accounts_repo().list()]
         return rows, "\n".join(f"{r['AccountId']}  {r['Phone']}  {r['Name']}" for r in rows)

@@ -45,20 +45,30 @@ def create_key(account_id: str, name: str, days: int) -> tuple[ApiKey, str]:
     return key, f"{PREFIX}_{key.KeyId}_{secret}"
 
 
-def _get(key_id: str) -> ApiKey:
+def _get(key_id: str, account_id: str | None = None) -> ApiKey:
+    """The key; with ``account_id``, only if it is that account's (another's is "no such key")."""
     key = keys_repo().get(key_id)
-    if key is None:
+    if key is None or (account_id is not None and key.AccountId != account_id):
         raise NotFound(f"No API key {key_id}.", code="ApiKeyNotFound")
     return key
+
+
+def status(key: ApiKey) -> str:
+    """What the key is now: "revoked", "expired" or "active" (the order ``authenticate`` checks)."""
+    if key.RevokedAt is not None:
+        return "revoked"
+    if key.ExpiresAt is not None and key.ExpiresAt <= utcnow():
+        return "expired"
+    return "active"
 
 
 def list_keys(account_id: str) -> list[ApiKey]:
     return sorted(keys_repo().list_for_account(account_id), key=lambda k: k.CreatedAt)
 
 
-def update_validity(key_id: str, days: int) -> ApiKey:
+def update_validity(key_id: str, days: int, account_id: str | None = None) -> ApiKey:
     """Edit validity: the new period counts from the key's creation, as the portal does."""
-    key = _get(key_id)
+    key = _get(key_id, account_id)
     days = _check_days(days)
     key.Days = days
     key.ExpiresAt = key.CreatedAt + timedelta(days=days) if days else None
@@ -66,8 +76,8 @@ def update_validity(key_id: str, days: int) -> ApiKey:
     return key
 
 
-def revoke(key_id: str) -> ApiKey:
-    key = _get(key_id)
+def revoke(key_id: str, account_id: str | None = None) -> ApiKey:
+    key = _get(key_id, account_id)
     if key.RevokedAt is None:
         key.RevokedAt = utcnow()
         keys_repo().replace(key)

@@ -15,6 +15,9 @@ DEFAULT_HELP_TEXT = "Reply STOP to unsubscribe. Msg&data rates may apply."
 DEFAULT_STOP_REPLY = "You have been unsubscribed and will receive no more messages from us. Reply START to resubscribe."
 DEFAULT_START_REPLY = "You have been resubscribed and will receive messages from us again. Reply STOP to unsubscribe."
 KEY_VALIDITY_DAYS = (30, 60, 90, 180, 365, 0)  # 0 = never expires
+MAX_ADMINS = 50  # people who may administer one account
+MAX_EMAIL_CHARS = 254  # RFC 5321's limit on a forward path
+PORTAL_KEY_ID = "portal"  # the KeyId of a signed-in portal user's Caller (no API key is involved)
 
 
 class Account(EntityModel):
@@ -28,6 +31,7 @@ class Account(EntityModel):
     StopReplyText: str = DEFAULT_STOP_REPLY    # confirmation of STOP (unless Twilio replied)
     StartReplyText: str = DEFAULT_START_REPLY  # confirmation of START
     MessagingServiceSid: str = ""
+    Admins: list[str] = []  # sign-in emails, lower case; the source of truth (AccountAdmins is its index)
     CreatedAt: datetime
 
 
@@ -61,6 +65,15 @@ class Caller:
     @property
     def account_id(self) -> str:
         return self.account.AccountId
+
+    @classmethod
+    def signed_in(cls, account: Account, email: str) -> "Caller":
+        """A portal user acting on an account they administer. The services record who acted
+        as ``caller.key.Name`` (a campaign's CreatedBy, an opt-out's ChangedBy): for a person
+        that is their sign-in email, under a key id that no API key can have."""
+        key = ApiKey(KeyId=PORTAL_KEY_ID, AccountId=account.AccountId, Name=email, SecretHash="", Days=0,
+                     CreatedAt=account.CreatedAt)
+        return cls(account=account, key=key)
 
 
 class AccountOut(ResponseModel):

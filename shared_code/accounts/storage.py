@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..common.context import repos
-from ..common.storage.names import ACCOUNTS, API_KEYS, NUMBERS
-from ..common.storage.rows import StorageConflict, etag_of, get_row, replace_op, transact
+from ..common.storage.names import ACCOUNT_ADMINS, ACCOUNTS, API_KEYS, NUMBERS
+from ..common.storage.rows import StorageConflict, etag_of, from_row, get_row, replace_op, to_row, transact
 from ..common.storage.tables import TableStore
 from .models import Account, ApiKey
 
@@ -36,11 +36,51 @@ class AccountRepository:
                                    "AccountId": account.AccountId})
         except ResourceExistsError as err:
             raise StorageConflict("exists") from err
-        self.store.table(ACCOUNTS).create_entity(_row(account.AccountId, "account", account))
+        self.store.table(ACCOUNTS).create_entity(to_row(account, account.AccountId, "account"))
+        for email in account.Admins:
+            self.index_admin(email, account.AccountId)
 
     def get(self, account_id: str) -> Account | None:
         row = get_row(self.store.table(ACCOUNTS), account_id, "account")
-        return Account.model_validate(dict(row)).with_etag(etag_of(row)) if row else None  # type: ignore[return-value]
+        return from_row(Account, row) if row else None
+
+    def replace(self, account: Account) -> None:
+        """Write the account back, guarded by the ETag it was read with (StorageConflict: retry)."""
+        transact(self.store.table(ACCOUNTS), [replace_op(to_row(account, account.AccountId, "account"),
+                                                         account.etag)])
+
+    def claim_number(self, phone: str, account_id: str) -> None:
+        """Take a service number for an account; StorageConflict("exists") when another has it."""
+        from azure.core.exceptions import ResourceExistsError
+
+        try:
+            self.store.table(NUMBERS).create_entity({"PartitionKey": phone, "RowKey": "number",
+                                                     "AccountId": account_id})
+        except ResourceExistsError as err:
+            row = get_row(self.store.table(NUMBERS), phone, "number")
+            if not row or row.get("AccountId") != account_id:
+                raise StorageConflict("exists") from err
+
+    def release_number(self, phone: str, account_id: str) -> None:
+        """Give a number up, if it is still this account's."""
+        row = get_row(self.store.table(NUMBERS), phone, "number")
+        if row and row.get("AccountId") == account_id:
+            self.store.table(NUMBERS).delete_entity(phone, "number", etag=etag_of(row),
+                                                    match_condition=_if_not_modified())
+
+    # The admin index: PK email, RK account id, so "the accounts this user administers" is one
+    # partition query. Account.Admins is the truth; readers check a found account's Admins, so
+    # an index row left behind by a crash grants nothing.
+    def index_admin(self, email: str, account_id: str) -> None:
+        self.store.table(ACCOUNT_ADMINS).upsert_entity({"PartitionKey": email, "RowKey": account_id})
+
+    def unindex_admin(self, email: str, account_id: str) -> None:
+        self.store.table(ACCOUNT_ADMINS).delete_entity(email, account_id)
+
+    def account_ids_for(self, email: str) -> list[str]:
+        rows = self.store.table(ACCOUNT_ADMINS).query_entities("PartitionKey eq @e", parameters={"e": email},
+                                                               select=["RowKey"])
+        return [r["RowKey"] for r in rows]
 
     def account_id_for_number(self, phone: str) -> str | None:
         row = get_row(self.store.table(NUMBERS), phone, "number")
@@ -48,7 +88,7 @@ class AccountRepository:
 
     def list(self) -> Iterator[Account]:
         for row in self.store.table(ACCOUNTS).list_entities():
-            yield Account.model_validate(dict(row))
+            yield from_row(Account, row)
 
 
 class ApiKeyRepository:
@@ -78,6 +118,12 @@ class ApiKeyRepository:
     def list_for_account(self, account_id: str) -> Iterator[ApiKey]:
         for row in self.table.query_entities("AccountId eq @a", parameters={"a": account_id}):
             yield ApiKey.model_validate(dict(row))
+
+
+def _if_not_modified() -> Any:
+    from azure.core import MatchConditions
+
+    return MatchConditions.IfNotModified
 
 
 def accounts_repo() -> AccountRepository:

@@ -8,6 +8,7 @@ from ..common.clock import utcnow
 from ..common.errors import ConcurrentUpdate, Conflict, NotFound
 from ..common.paging import Page, matches, paginate
 from ..common.storage.rows import StorageConflict, retry_on_conflict
+from ..common.storage.tables import MAX_PAGE_ROWS
 from ..common.text.phones import to_e164
 from .models import (Contact, ContactListItem, ContactOut, CreateContactBody, DeletedContact, Group, ListQuery,
                      UpdateContactBody)
@@ -113,9 +114,20 @@ def delete(caller: Caller, contact_id: str) -> DeletedContact:
 
 
 def list_contacts(caller: Caller, query: ListQuery) -> Page[ContactListItem]:
+    """One page (``top``) or everything. A page of a search scans only the searched columns
+    and then reads its few contacts whole; a page without a search reads just ``top`` + 1 rows:
+    both stay well under a second at 10,000 contacts (bench/portal_contacts.py)."""
     acct, book = caller.account_id, address_book_repo()
-    page = paginate(lambda after: book.list_contacts(acct, after), key=lambda c: c.ContactId,
-                    keep=lambda c: matches(query.search, c.full_name, c.Phone), top=query.top,
-                    token=query.skiptoken, sort=lambda c: (c.full_name.casefold() or "\uffff", c.Phone))
+    if query.top is not None and query.search:
+        hits = paginate(lambda after: book.contact_names(acct, after), key=lambda c: c.ContactId,
+                        keep=lambda c: matches(query.search, c.full_name, c.Phone), top=query.top,
+                        token=query.skiptoken)
+        found = book.get_contacts(acct, [c.ContactId for c in hits.items])
+        page = Page([found[c.ContactId] for c in hits.items if c.ContactId in found], hits.next_token)
+    else:
+        rows = query.top + 1 if query.top is not None else MAX_PAGE_ROWS
+        page = paginate(lambda after: book.list_contacts(acct, after, page_rows=rows), key=lambda c: c.ContactId,
+                        keep=lambda c: matches(query.search, c.full_name, c.Phone), top=query.top,
+                        token=query.skiptoken, sort=lambda c: (c.full_name.casefold() or "\uffff", c.Phone))
     names = {g.GroupId: g.Name for g in book.list_groups(acct)} if any(c.GroupIds for c in page.items) else {}
     return Page([ContactListItem.of(c, names) for c in page.items], page.next_token)

@@ -253,6 +253,48 @@ class PlaceOut(ResponseModel):
         return cls.of_attrs(p, Label=p.label, ReviewLink=p.review_link)
 
 
+# ---- CSV import and export (the portal's address book)
+
+MAX_IMPORT_ROWS = 500  # rows one import call takes: a larger file goes in several calls
+MAX_IMPORT_CHUNK_CHARS = 200_000  # the CSV text of one call (500 rows of long names fit)
+MAX_IMPORT_FILE_BYTES = 2_000_000  # a whole file uploaded at once (~40,000 short rows)
+MAX_HEADER_CHARS = 2_000
+
+
+class ImportChunkBody(RequestModel):
+    """A slice of a CSV file, cut at a row boundary: the file's first row (to read the
+    columns from its header) and the rows from ``FirstRow`` on."""
+
+    Header: str = doc("Header", "The file's first row, as it is in the file.", max_length=MAX_HEADER_CHARS)
+    Csv: str = doc("Rows", f"Up to {MAX_IMPORT_ROWS} rows of the file, as they are in it.",
+                   max_length=MAX_IMPORT_CHUNK_CHARS)
+    FirstRow: int = doc("First Row", "The file's row number of the first row in Rows (1 = the first row).",
+                        ge=1, le=10_000_000)
+
+
+class ImportRowOut(ResponseModel):
+    """A row of the file that was not imported as it is, and why."""
+
+    Row: int = doc("Row", "The row number in the file (1 = the first row).")
+    Outcome: str = doc("Outcome", "rejected, or updated when the row named a number given earlier in the file.")
+    Field: str = doc("Field", "The column at fault (Name, LastName or Phone), empty for the whole row.")
+    Value: str = doc("Value", "What the row had in it (first 60 characters).")
+    Message: str = doc("Message", "What was wrong, as the API says it.")
+
+
+class ImportReport(ResponseModel):
+    """What an import did: counts, and the rows that need a look."""
+
+    Rows: int = doc("Rows Read", "Data rows read (the header and empty rows not counted).")
+    Created: int = doc("Created", "New contacts.")
+    Updated: int = doc("Updated", "Known numbers whose name changed.")
+    Unchanged: int = doc("Unchanged", "Known numbers with the same name.")
+    Rejected: int = doc("Rejected", "Rows not imported (see Problems).")
+    HeaderFound: bool = doc("Header Found", "Whether the first row was read as column names.")
+    Columns: list[str] = doc("Columns", "The columns as read: Name, LastName, Phone or blank for ignored ones.")
+    Problems: list[ImportRowOut] = doc("Problems", "Rows rejected or merged, with the reason.")
+
+
 class DeletedContact(ResponseModel):
     model_config = INLINE
     ContactId: str = doc("Contact ID", "The deleted contact's id.")

@@ -11,16 +11,32 @@ RowKeys: ``c_<contact>``, ``p_<e164>`` (phone index), ``g_<group>``, ``m_<group>
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..common.context import repos
 from ..common.storage.names import ADDRESS_BOOK
 from ..common.storage.rows import (MAX_TRANSACTION_OPS, Op, create_op, delete_op, from_row, get_row, replace_op,
                                    to_row, transact)
-from ..common.storage.tables import TableStore, query_keys, query_prefix
+from ..common.storage.tables import MAX_PAGE_ROWS, TableStore, query_keys, query_prefix
 from .models import Contact, Group, Member, Place
 
 _SCAN_ABOVE = 14 * 20  # more ids than 20 OR-filter queries hold: scan the contacts instead
+# What a search reads of every contact: a third of the row, so a scan of 10,000 transfers and
+# parses far less (measured on Azurite: ~0.9 s instead of ~2.6 s for 10,000 contacts).
+_SEARCHED = ["ContactId", "Name", "LastName", "Phone"]
+
+
+class ContactName(NamedTuple):
+    """The searched columns of a contact (see ``contact_names``)."""
+
+    ContactId: str
+    Name: str
+    LastName: str
+    Phone: str
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.Name, self.LastName) if p)
 
 
 def _contact_row(acct: str, c: Contact) -> dict[str, Any]:
@@ -81,10 +97,28 @@ class AddressBookRepository:
         contacts = self.get_contacts(acct, list(set(ids.values()))) if ids else {}
         return {phone: (cid, contacts[cid].full_name if cid in contacts else "") for phone, cid in ids.items()}
 
-    def list_contacts(self, acct: str, after_id: str | None = None) -> Iterator[Contact]:
+    def contacts_by_phone(self, acct: str, phones: Sequence[str]) -> dict[str, Contact]:
+        """phone -> contact for the phones that belong to one (an import's lookup): one query
+        per 14 phones, then one per 14 contacts found."""
+        ids = {row["RowKey"][2:]: str(row["ContactId"])
+               for row in query_keys(self.table, acct, (f"p_{p}" for p in phones))}
+        contacts = self.get_contacts(acct, list(set(ids.values()))) if ids else {}
+        return {phone: contacts[cid] for phone, cid in ids.items() if cid in contacts}
+
+    def list_contacts(self, acct: str, after_id: str | None = None,
+                      page_rows: int = MAX_PAGE_ROWS) -> Iterator[Contact]:
+        """In id (creation) order. ``page_rows``: rows per query page; a caller that needs
+        only the first few (one page of a listing) asks for just those."""
         after = f"c_{after_id}" if after_id else None
-        for row in query_prefix(self.table, acct, "c_", after):
+        for row in query_prefix(self.table, acct, "c_", after, page_rows=page_rows):
             yield _contact(row)
+
+    def contact_names(self, acct: str, after_id: str | None = None) -> Iterator[ContactName]:
+        """Id, names and phone of every contact in id order: what a search compares."""
+        after = f"c_{after_id}" if after_id else None
+        for row in query_prefix(self.table, acct, "c_", after, select=_SEARCHED):
+            yield ContactName(str(row["ContactId"]), row.get("Name") or "", row.get("LastName") or "",
+                              str(row["Phone"]))
 
     def insert_contact(self, acct: str, c: Contact) -> None:
         """The contact and its phone index row, together (StorageConflict("exists") when the
@@ -93,7 +127,7 @@ class AddressBookRepository:
                               create_op({"PartitionKey": acct, "RowKey": f"p_{c.Phone}", "ContactId": c.ContactId})])
 
     def import_contacts(self, acct: str, contacts: list[Contact], group: Group | None = None) -> None:
-        """Bulk import (seeding benchmarks and tests; a future CSV import): each contact's row
+        """Bulk import (CSV import, seeding benchmarks and tests): each contact's row
         and phone index row, and its member row of ``group``, in transactions of at most 100
         operations. ``group``'s row and count are the caller's to write."""
         per_contact = 3 if group else 2

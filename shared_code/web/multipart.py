@@ -16,12 +16,12 @@ class FilePart:
     data: bytes
 
 
-def read_form(req: ApiRequest, fields: tuple[str, ...], files: tuple[str, ...], *,
+def read_form(req: ApiRequest, fields: tuple[str, ...] | None, files: tuple[str, ...] | None, *,
               not_multipart: str = "Send this action as multipart/form-data.") -> tuple[dict[str, str],
                                                                                       dict[str, FilePart]]:
     """The named text fields and files of a multipart/form-data body (others are ignored; the
-    last of a repeated name wins). 415 when the body is not multipart/form-data, 400 when it
-    cannot be read."""
+    last of a repeated name wins; ``None`` takes every field, or every part with a file name).
+    415 when the body is not multipart/form-data, 400 when it cannot be read."""
     from email.parser import BytesParser
     from email.policy import HTTP
 
@@ -38,8 +38,8 @@ def read_form(req: ApiRequest, fields: tuple[str, ...], files: tuple[str, ...], 
         if not name:
             continue
         payload = part.get_payload(decode=True) or b""
-        if name in files:
+        if (name in files) if files is not None else part.get_filename() is not None:
             found[name] = FilePart(part.get_filename() or name.lower(), part.get_content_type(), payload)
-        elif name in fields:
+        elif fields is None or name in fields:
             text[name] = payload.decode("utf-8", "replace")
     return text, found

@@ -30,6 +30,7 @@ class ApiResponse:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    cookies: list[str] = field(default_factory=list)  # Set-Cookie values (a dict holds one; pages set several)
 
 
 @dataclass

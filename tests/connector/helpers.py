@@ -83,8 +83,8 @@ def resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def registered_http_functions() -> dict[str, tuple[str, str]]:
-    """name -> (method, path) of every HTTP function of function_app.app, path as in the
-    definition (/api/ + route)."""
+    """name -> (method, path) of every HTTP function of function_app.app but the portal's,
+    path as in the definition (host.json's routePrefix is "": the route says api/ itself)."""
     from function_app import app
 
     app.functions_bindings = None
@@ -97,8 +97,10 @@ def registered_http_functions() -> dict[str, tuple[str, str]]:
         trigger = f.get_trigger()
         if getattr(trigger, "route", None) is None and not hasattr(trigger, "methods"):
             continue
+        route = trigger.route or f.get_function_name()
+        if not route.lower().startswith("api/"):
+            continue  # the portal (shared_code/portal, one function for every page), not part of the API
         methods = [str(getattr(m, "value", m)).lower() for m in (trigger.methods or [])]
         assert len(methods) == 1, f"{f.get_function_name()} serves {methods}: one method per operation"
-        route = trigger.route or f.get_function_name()
-        out[f.get_function_name()] = (methods[0], "/api/" + route.lstrip("/"))
+        out[f.get_function_name()] = (methods[0], "/" + route.lstrip("/"))
     return out

@@ -10,8 +10,24 @@ from .helpers import NOT_OPERATIONS, ROOT, definition, operations, registered_ht
 
 
 def test_routes_are_under_the_api_prefix() -> None:
+    """The portal is at the site root (routePrefix ""), so every API function says api/ itself
+    and every path of the definition is what it was; no portal page is under /api."""
     host = json.loads((ROOT / "host.json").read_text())
-    assert host.get("extensions", {}).get("http", {}).get("routePrefix", "api") == "api"
+    assert host["extensions"]["http"]["routePrefix"] == ""
+    from function_app import app
+
+    app.functions_bindings = None
+    try:
+        routes = {f.get_function_name(): f.get_trigger().route for f in app.get_functions()
+                  if getattr(f.get_trigger(), "route", None) is not None}
+    finally:
+        app.functions_bindings = None
+    from shared_code.api import operations
+    from shared_code.portal import pages
+
+    assert {name: routes[name] for name in operations()} == {o.id: f"api/{o.route}" for o in operations().values()}
+    assert set(routes) == set(operations()) | {"Portal"} and routes["Portal"] == "{*path}"  # tried last
+    assert [p.id for p in pages().values() if p.route.lower().split("/")[0] == "api"] == []
 
 
 def test_every_http_function_is_exactly_one_operation() -> None:

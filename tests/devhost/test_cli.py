@@ -61,15 +61,16 @@ def test_cli_serves_and_exits_cleanly_on_sigterm(devhost_azurite: azurite.Azurit
     log = open(log_path, "w")
     proc, banner = launch(settings, env, tmp_path, log, port)
     try:
-        assert f"[GET] http://127.0.0.1:{port}/api/hello/{{name}}" in banner
+        # the repo's host.json: routePrefix "" (the portal is at the site root)
+        assert f"[GET] http://127.0.0.1:{port}/hello/{{name}}" in banner
         assert "sample_queue: queue devhost-sample" in banner
         assert "sample_timer: timer 0 0 0 1 1 *" in banner
-        response = requests.get(f"http://127.0.0.1:{port}/api/hello/you", timeout=10)
+        response = requests.get(f"http://127.0.0.1:{port}/hello/you", timeout=10)
         assert (response.status_code, response.text) == (200, "hi, you")  # settings loaded before import
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
         stderr = log_path.read_text()
-        assert "hello [http GET /api/hello/you] 200" in stderr
+        assert "hello [http GET /hello/you] 200" in stderr
         assert "Azurite started" not in stderr  # AzureWebJobsStorage from the environment wins
     finally:
         log.close()

@@ -67,7 +67,7 @@ def test_host_json_values_and_defaults(tmp_path: Path) -> None:
 
 def test_repo_host_json_parses() -> None:
     config = HostConfig.load(Path(__file__).resolve().parents[2] / "host.json")
-    assert config.route_prefix == "api"
+    assert config.route_prefix == ""  # the portal is at the site root; API routes say api/ themselves
 
 
 def test_timespans() -> None:

@@ -9,6 +9,8 @@ HEAVY = ["azure.data.tables", "azure.storage.queue", "azure.storage.blob", "azur
          "pydantic_settings", "phonenumbers", "pydantic"]
 # The only shared code indexing may load, all standard library only: the operation declarations
 # (shared_code/api, web/operations.py and the dropdowns they name) and the send operations' table.
+# Nothing of the portal (shared_code/portal): its one function is registered without it, and
+# the page modules load on the first page request.
 INDEX_TIME_SHARED = ["shared_code", "shared_code.api", "shared_code.api.account", "shared_code.api.contacts",
                      "shared_code.api.groups", "shared_code.api.inbound", "shared_code.api.messages",
                      "shared_code.api.places", "shared_code.messaging", "shared_code.messaging.catalog", "shared_code.web",

@@ -8,9 +8,9 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2] / "shared_code"
-LAYERS = ["common", "accounts", "web", "addressbook", "triggers", "inbound", "messaging", "api", "cli"]
+LAYERS = ["common", "accounts", "web", "addressbook", "triggers", "inbound", "messaging", "api", "cli", "portal"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
-RANK["cli"] = RANK["api"]  # the two front doors are peers; neither imports the other
+RANK["cli"] = RANK["portal"] = RANK["api"]  # the front doors are peers; none imports another
 
 
 def _package(module: str) -> str | None:

@@ -23,10 +23,12 @@ OPT_OUT_LOG = "OptOutLog"    # PK account id, RK "<E.164>_<desc id>": audit of e
 INBOUND = "Inbound"          # PK account id: "m_<desc id>" received texts, "sid_<MessageSid>" dedupe index
 SUBSCRIPTIONS = "Subscriptions"  # PK account id: "s_<id>" trigger registrations, "u_<hash>" same-callback index
 DELIVERIES = "Deliveries"    # PK account id, RK "<subscription>_<event>": one per subscription and event
+ACCOUNT_ADMINS = "AccountAdmins"  # PK admin email (lower case), RK account id: the accounts a user administers
+SECRETS = "Secrets"          # PK "portal", RK secret name: per-deployment secrets made on first use (CSRF)
 
 TABLES: tuple[str, ...] = (ACCOUNTS, NUMBERS, API_KEYS, ADDRESS_BOOK, CAMPAIGNS, RECIPIENTS, SCHEDULE,
                            IDEMPOTENCY, OPT_OUTS, LINKS, OUTBOX, OPT_OUT_LOG, INBOUND, SUBSCRIPTIONS, DELIVERIES,
-                           AUDIENCES)
+                           AUDIENCES, ACCOUNT_ADMINS, SECRETS)
 
 # queues (each has a "<name>-poison" twin made by the Functions host)
 DISPATCH_QUEUE = "dispatch"  # {a, c, v}: expand a campaign into recipients

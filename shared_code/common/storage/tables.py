@@ -53,10 +53,16 @@ def prefix_filter(pk: str, prefix: str, after: str | None = None) -> tuple[str, 
             {"pk": pk, "lo": lower, "hi": upper})
 
 
+MAX_PAGE_ROWS = 1000  # the most rows one query page returns (Table Storage's limit)
+
+
 def query_prefix(table: "TableClient", pk: str, prefix: str, after: str | None = None,
-                 select: list[str] | None = None) -> Iterator[Entity]:
+                 select: list[str] | None = None, page_rows: int = MAX_PAGE_ROWS) -> Iterator[Entity]:
+    """``page_rows``: rows per request; fewer when the caller stops after a few (a listing's
+    first page), so the service doesn't send and the SDK doesn't parse 1,000 rows for 50."""
     flt, params = prefix_filter(pk, prefix, after)
-    yield from table.query_entities(flt, parameters=params, select=select, results_per_page=1000)
+    yield from table.query_entities(flt, parameters=params, select=select,
+                                    results_per_page=max(1, min(page_rows, MAX_PAGE_ROWS)))
 
 
 KEYS_PER_QUERY = 14  # RowKey comparisons per OR filter (the service allows 15 comparisons in all)
