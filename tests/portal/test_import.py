@@ -49,7 +49,7 @@ def test_a_large_file_goes_in_slices_with_progress_and_a_report(page, business, 
     assert len(calls) == -(-1201 // MAX_IMPORT_ROWS)  # header + 1,200 rows in slices
     bar = page.locator("progress#import-progress")
     assert bar.get_attribute("value") == bar.get_attribute("max") == "1201"
-    assert page.locator("[data-progress-text]").inner_text() == "Done: 1,201 rows."
+    assert page.locator("[data-progress-text]").inner_text() == "Done: all 1,201 rows of the file."
     assert (_count(page, "Rows"), _count(page, "Created"), _count(page, "Rejected")) == (1200, 1188, 12)
     problems = page.locator("#import-report .problems tbody tr")
     assert problems.count() == 12
