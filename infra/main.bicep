@@ -65,6 +65,12 @@ param alwaysReady array = []
 @description('Optional object id of the CI service principal (GitHub Actions, OpenID Connect) that publishes the code: gets Website Contributor on the function app and Reader on its plan. Empty: none.')
 param ciPrincipalId string = ''
 
+@description('Client id of the Microsoft Entra app registration the portal signs in with (App Service authentication; infra/README.md, "Sign-in"). Empty: the portal is not signed in to (it says so); the API is unaffected either way.')
+param entraClientId string = ''
+
+@description('Sign-in email of the portal\'s first admin: they may create the business\'s account at the site root. Default: the user running the deployment (empty when a service principal deploys: set it).')
+param portalFirstAdmin string = deployer().userPrincipalName
+
 @description('URL of the code package to deploy (released-package.zip: the app with its Python packages, built by CI from main and published as a GitHub release asset). The Flex Consumption deployment service downloads it anonymously. Empty: deploy no code (publish it with az functionapp deployment source config-zip, azd deploy or CI).')
 param packageUri string = 'https://github.com/OWNER/REPO/releases/download/main-build/released-package.zip'
 
@@ -214,6 +220,8 @@ module functionApp 'modules/functionapp.bicep' = {
     alwaysReady: alwaysReady
     ciPrincipalId: ciPrincipalId
     packageUri: packageUri
+    entraClientId: entraClientId
+    portalFirstAdmin: portalFirstAdmin
   }
   // The identity needs its storage, Key Vault and telemetry roles before the host starts.
   dependsOn: [
@@ -232,6 +240,12 @@ output storageAccountName string = storage.outputs.name
 
 @description('Key Vault holding the Twilio auth token (rotate it there).')
 output keyVaultName string = keyVault.outputs.name
+
+@description('The portal (sign in with the business\'s Microsoft Entra ID work account).')
+output portalUrl string = '${functionApp.outputs.baseUrl}/'
+
+@description('Redirect URI to register on the Entra app registration (Authentication > Web).')
+output signInRedirectUri string = '${functionApp.outputs.baseUrl}/.auth/login/aad/callback'
 
 @description('Twilio number configuration: "A message comes in" webhook (HTTP POST).')
 output twilioInboundWebhookUrl string = '${functionApp.outputs.baseUrl}/api/twilio/inbound'

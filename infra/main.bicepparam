@@ -44,6 +44,12 @@ param ciPrincipalId = readEnvironmentVariable('TEXTOR_CI_PRINCIPAL_ID', '')
 // Set it to deploy a published package instead (e.g. CI's release asset, infra/README.md).
 param packageUri = readEnvironmentVariable('TEXTOR_PACKAGE_URI', '')
 
+// Portal sign-in: the Application (client) id of the Entra app registration (infra/README.md,
+// "Sign-in"). Empty: the portal says sign-in is not set up; the API works either way.
+param entraClientId = readEnvironmentVariable('TEXTOR_ENTRA_CLIENT_ID', '')
+// portalFirstAdmin is not set here: main.bicep defaults it to the deploying user
+// (deployer().userPrincipalName). A service principal deploying must pass it (-p portalFirstAdmin=...).
+
 // Optional: your object id (az ad signed-in-user show --query id -o tsv), so you can run the
 // admin CLI against the deployed tables. azd fills AZURE_PRINCIPAL_ID itself.
 param adminPrincipalId = readEnvironmentVariable('AZURE_PRINCIPAL_ID', '')

@@ -69,6 +69,12 @@ param ciPrincipalId string
 @description('URL of the ready-to-run code package (released-package.zip) to deploy with OneDeploy, or empty to deploy no code.')
 param packageUri string
 
+@description('Client id of the Entra app registration for portal sign-in, or empty (no sign-in).')
+param entraClientId string
+
+@description('Sign-in email of the portal\'s first admin, or empty.')
+param portalFirstAdmin string
+
 // Built-in roles for the CI identity, from
 // https://learn.microsoft.com/azure/role-based-access-control/built-in-roles (Web and Mobile,
 // General). `az functionapp deployment source config-zip` reads the plan before it publishes
@@ -205,10 +211,17 @@ var codeAppSettings = {
 
 var optionalAppSettings = empty(twilioMessagingServiceSid) ? {} : { TWILIO_MESSAGING_SERVICE_SID: twilioMessagingServiceSid }
 
+// The portal is served at the site root (host.json routePrefix ""): no Functions welcome page
+// there (AzureWebJobsDisableHomepage, read by the host), and who may create the first account.
+var portalAppSettings = {
+  AzureWebJobsDisableHomepage: 'true'
+  PORTAL_FIRST_ADMIN: portalFirstAdmin
+}
+
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   // checkov reads every sites/config resource as the site's "web" configuration; this one is
   // the app settings list, so its site-configuration checks do not apply:
-  // checkov:skip=CKV_AZURE_13:Not site configuration (appsettings list). The app authenticates callers itself (API keys, Twilio signatures); App Service Authentication is not used.
+  // checkov:skip=CKV_AZURE_13:Not site configuration (appsettings list). App Service Authentication is the authsettingsV2 resource below (portal sign-in); the API authenticates callers itself (API keys, Twilio signatures).
   // checkov:skip=CKV_AZURE_63:Not site configuration (appsettings list); HTTP logs go to Application Insights.
   // checkov:skip=CKV_AZURE_65:Not site configuration (appsettings list); detailed error pages are an App Service (web app) feature.
   // checkov:skip=CKV_AZURE_66:Not site configuration (appsettings list); failed request tracing is an App Service (web app) feature.
@@ -217,7 +230,57 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   // checkov:skip=CKV_AZURE_222:Not site configuration (appsettings list); see the same check on the site above.
   parent: site
   name: 'appsettings'
-  properties: union(hostAppSettings, codeAppSettings, optionalAppSettings)
+  properties: union(hostAppSettings, codeAppSettings, optionalAppSettings, portalAppSettings)
+}
+
+// Portal sign-in: App Service built-in authentication with Microsoft Entra ID (the business's
+// work accounts), single tenant. Anonymous requests pass (AllowAnonymous): the API keeps its
+// API keys and Twilio signatures, and the portal sends signed-out visitors to /.auth/login/aad
+// itself. No client secret: the sign-in uses the ID token (the app registration must issue ID
+// tokens, infra/README.md); no token store, the app needs only the identity headers.
+resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(entraClientId)) {
+  // checkov reads every sites/config resource as the site's "web" configuration; this one is
+  // the authentication settings, so its site-configuration checks do not apply:
+  // checkov:skip=CKV_AZURE_13:This resource is the App Service Authentication configuration (authsettingsV2, platform.enabled); checkov reads it as site configuration.
+  // checkov:skip=CKV_AZURE_63:Not site configuration (authsettingsV2); HTTP logs go to Application Insights.
+  // checkov:skip=CKV_AZURE_65:Not site configuration (authsettingsV2); detailed error pages are an App Service (web app) feature.
+  // checkov:skip=CKV_AZURE_66:Not site configuration (authsettingsV2); failed request tracing is an App Service (web app) feature.
+  // checkov:skip=CKV_AZURE_80:Not site configuration (authsettingsV2); the app is Python, not .NET.
+  // checkov:skip=CKV_AZURE_88:Not site configuration (authsettingsV2); Flex Consumption has no Azure Files content share.
+  // checkov:skip=CKV_AZURE_222:Not site configuration (authsettingsV2); see the same check on the site above.
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: entraClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            entraClientId
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
+  }
 }
 
 // The code, when a package URL is given (the "Deploy to Azure" button: CI's release asset).

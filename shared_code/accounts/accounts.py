@@ -81,6 +81,17 @@ def create_account(name: str, phone: str, region: str = "US", *, time_zone: str 
     return account
 
 
+def may_create_accounts(email: str) -> bool:
+    """Who may create a business's account in the portal: anyone signed in when no first admin
+    is configured (a local run), else the first admin (the deployer, PORTAL_FIRST_ADMIN) and
+    whoever already administers an account. Everyone else waits to be added by an admin."""
+    from ..common.config import get_settings
+
+    first = get_settings().portal_first_admin.strip().lower()
+    email = (email or "").strip().lower()
+    return not first or email == first or bool(accounts_for(email))
+
+
 def get_account(account_id: str) -> Account:
     account = accounts_repo().get(account_id)
     if account is None:

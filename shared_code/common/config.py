@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=600, ge=0,
                                        validation_alias=AliasChoices("RATE_LIMIT_PER_MINUTE"))
     max_body_bytes: int = Field(default=1_048_576, gt=0, validation_alias=AliasChoices("MAX_BODY_BYTES"))
+    portal_first_admin: str = Field(
+        default="", validation_alias=AliasChoices("PORTAL_FIRST_ADMIN"),
+        description="Sign-in email of who may create the first business account in the portal (the deployer); "
+                    "empty: anyone signed in may create one (local runs).")
     key_last_used_interval_seconds: int = Field(
         default=60, ge=0, validation_alias=AliasChoices("KEY_LAST_USED_INTERVAL_SECONDS"))
     # received texts and trigger deliveries (shared_code/triggers/notify.py)

@@ -27,8 +27,9 @@ def zone_options(current: str = "") -> list[tuple[str, str]]:
 def create_form(view: View, status: int = 200, errors: dict[str, str] | None = None,
                 values: dict[str, str] | None = None) -> Any:
     values = values or {"Region": "US", "TimeZone": "UTC"}
+    may_create = bool(view.accounts) or accounts.may_create_accounts(view.user.email)
     return view.render("home.html", status=status, errors=errors or {}, values=values,
-                       zones=zone_options(values.get("TimeZone", "")))
+                       zones=zone_options(values.get("TimeZone", "")), may_create=may_create)
 
 
 @site.page("GET", "", "PortalHome", title="Home", nav=True, account=False)
@@ -42,6 +43,11 @@ def create_account(view: View) -> Any:
     from ..common.errors import ApiError
 
     values = {k: view.form.get(k, "") for k in ("Name", "Phone", "Region", "TimeZone")}
+    if not view.accounts and not accounts.may_create_accounts(view.user.email):
+        from ..common.errors import Forbidden
+
+        raise Forbidden("Only an admin can create a business's account here. Ask an admin of your business to "
+                        "add you on their Admins page.", code="NotAnAdmin")
     try:
         account = accounts.create_account(values["Name"], values["Phone"], values["Region"] or "US",
                                           time_zone=values["TimeZone"] or "UTC", admins=[view.user.email])

@@ -76,6 +76,7 @@ HOST_SETTINGS: dict[str, str] = {
     "AzureWebJobsStorage__credential": "identity-based host storage: use a managed identity",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "where the host sends telemetry",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "Entra ID ingestion with the user-assigned identity",
+    "AzureWebJobsDisableHomepage": "the portal is at the site root: no Functions welcome page there",
 }
 
 # Azure naming rules (Storage REST docs: "Naming queues and metadata", "Naming and referencing

@@ -114,3 +114,47 @@ def test_another_accounts_key_cannot_be_touched(host) -> None:  # noqa: ANN001
     stranger.get("/keys")
     assert stranger.post(f"/keys/{key_id}/validity", {"Days": "0"}).status_code == 404
     assert api_account(host, key).status_code == 200
+
+
+# -- in a real browser (tests/portal/conftest.py: devhost + Chromium) ---------------------------------
+
+def test_in_a_browser_a_new_key_is_copied_and_revoking_asks_first(page, business, portal) -> None:  # noqa: ANN001
+    from tests.support.browser import shoot
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=portal.base_url)
+    page.goto("/keys")
+    page.get_by_label("Key name").fill("Zapier")
+    page.get_by_label("Valid for").select_option("180")
+    page.get_by_role("button", name="Create key").click()
+    key = page.locator("#new-key").inner_text().strip()
+    assert page.get_by_text("Copy it now: it won't be shown again.").is_visible()
+    page.get_by_role("button", name="Copy key").click()
+    page.get_by_role("status").filter(has_text="Copied.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == key
+    shoot(page, "keys-copied")
+    session = requests.Session()
+    session.trust_env = False
+    assert session.get(f"{portal.base_url}/api/account", headers={"ApiKey": key}, timeout=30).status_code == 200
+
+    page.get_by_role("link", name="Back to API keys").click()
+    row = page.locator(f'tr[data-key-id="{key.split("_")[1]}"]')
+    assert "Active" in row.inner_text() and key not in page.content()
+    row.get_by_role("link", name="Revoke…").click()
+    shoot(page, "keys-revoke")
+    page.get_by_role("button", name="Revoke key").focus()
+    page.keyboard.press("Enter")  # keyboard only
+    assert "Zapier is revoked" in page.get_by_role("status").inner_text()
+    assert "Revoked" in page.locator(f'tr[data-key-id="{key.split("_")[1]}"]').inner_text()
+    refused = session.get(f"{portal.base_url}/api/account", headers={"ApiKey": key}, timeout=30)
+    assert refused.json()["Error"]["Code"] == "ApiKeyRevoked"
+
+
+def test_in_a_browser_at_phone_width_the_keys_page_fits(page, business) -> None:  # noqa: ANN001
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/keys")
+    page.get_by_label("Key name").fill("Phone key")
+    page.get_by_role("button", name="Create key").click()
+    page.get_by_role("link", name="Back to API keys").click()
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0  # no sideways scrolling of the page (the table scrolls in its own box)
+    assert page.get_by_role("button", name="Create key").is_visible()

@@ -102,3 +102,45 @@ def test_admins_add_others_and_cannot_remove_the_last(host) -> None:  # noqa: AN
     partner.get("/team")
     bad = partner.post("/team", {"Email": "not an email"})
     assert bad.status_code == 400 and field_error(bad.text, "Email").startswith("Email: 'not an email' is not")
+
+
+# -- in a real browser (tests/portal/conftest.py: devhost + Chromium) ---------------------------------
+
+def test_in_a_browser_a_bad_setting_is_shown_beside_its_field_and_a_good_one_saved(page, business) -> None:  # noqa: ANN001
+    from shared_code.accounts.accounts import get_account
+    from tests.support.browser import shoot
+
+    page.goto("/settings")
+    page.get_by_label("Time zone").select_option("Europe/London")
+    page.get_by_label("Opt-out line").fill("x" * 61)
+    page.get_by_role("button", name="Save settings").click()
+    field = page.get_by_label("Opt-out line")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert page.locator("#e-OptOutText").inner_text() == "OptOutText must be 1 to 60 characters."
+    assert field.get_attribute("aria-describedby") == "e-OptOutText"
+    shoot(page, "settings-error")
+    field.fill("Text STOP to quit")
+    page.get_by_label("HELP reply").fill("We are open 9-5. Call 415 555 0100.")
+    page.get_by_role("button", name="Save settings").click()
+    assert page.get_by_role("status").inner_text() == "Settings saved."
+    account = get_account(business.account_id)
+    assert (account.TimeZone, account.OptOutText, account.HelpText) == (
+        "Europe/London", "Text STOP to quit", "We are open 9-5. Call 415 555 0100.")
+    shoot(page, "settings")
+
+
+def test_in_a_browser_an_admin_adds_a_colleague(page, business, browser, portal) -> None:  # noqa: ANN001
+    from tests.support.browser import new_page, sign_in
+
+    colleague = new_email("Colleague")
+    page.goto("/team")
+    page.get_by_label("Their sign-in email").fill(colleague)
+    page.get_by_role("button", name="Add admin").click()
+    assert "can now sign in" in page.get_by_role("status").inner_text()
+    other = new_page(browser, portal.base_url)
+    try:
+        sign_in(other, colleague)
+        assert other.get_by_role("heading", name="Your accounts").is_visible()
+        assert other.get_by_role("heading", name="Acme Dental").is_visible()
+    finally:
+        other.context.close()

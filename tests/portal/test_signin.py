@@ -206,3 +206,51 @@ def test_the_cli_names_an_accounts_admins(host, storage, how) -> None:  # noqa: 
     assert made["Admins"] == [email.lower()]
     page = signed_in(host.base_url, email).get("/").text
     assert "CLI Cafe" in page and "Your accounts" in text_of(page)
+
+
+def test_with_a_first_admin_configured_only_they_and_admins_may_create_accounts(host, monkeypatch) -> None:  # noqa: ANN001
+    from shared_code.common.config import reset_settings
+
+    deployer = new_email("Deployer")
+    monkeypatch.setenv("PORTAL_FIRST_ADMIN", deployer.upper())
+    reset_settings()
+    try:
+        stranger = signed_in(host.base_url)
+        page = text_of(stranger.last.text)
+        assert "Ask an admin of your business to add" in page and "Create account" not in page
+        refused = stranger.post("/accounts", {"Name": "Squatter", "Phone": new_phone("415"), "Region": "US",
+                                              "TimeZone": "UTC"})
+        assert refused.status_code == 403 and "Only an admin can create" in text_of(refused.text)
+        owner, _ = with_account(host.base_url, "Deployer Deli", deployer)
+        owner.get("/")
+        second = owner.post("/accounts", {"Name": "Deployer Diner", "Phone": new_phone("415"), "Region": "US",
+                                          "TimeZone": "UTC"})
+        assert second.status_code == 200 and "Deployer Diner is ready" in text_of(second.text)
+    finally:
+        monkeypatch.delenv("PORTAL_FIRST_ADMIN")
+        reset_settings()
+
+
+# -- in a real browser (tests/portal/conftest.py: devhost + Chromium) ---------------------------------
+
+def test_in_a_browser_a_newcomer_signs_in_and_creates_the_account_by_keyboard(page, portal) -> None:  # noqa: ANN001
+    from tests.support.browser import shoot
+
+    page.goto("/keys")  # signed out: to the sign-in page, and back here after it
+    assert "/.auth/login/aad" in page.url
+    page.get_by_label("Email").fill(new_email("Kim"))
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/")  # /keys needs an account: home first
+    assert page.get_by_role("heading", name="Create your business's account").is_visible()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.get_by_label("Business name").fill(XSS)
+    page.get_by_label("Business texting number").fill(new_phone("628"))
+    page.get_by_label("Time zone").select_option("America/Denver")
+    page.get_by_label("Business name").press("Enter")  # submits the form
+    assert f"{XSS} is ready" in page.get_by_role("status").inner_text()
+    assert page.locator("img").count() == 0  # the name stayed text
+    shoot(page, "home-accounts")
+    page.get_by_role("link", name="Sign out").click()
+    page.goto("/settings")
+    assert "/.auth/login/aad" in page.url

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"|<meta name="csrf-token" content="([^"]+)"')
 
 
 class PortalClient:
@@ -43,7 +43,7 @@ class PortalClient:
         assert self.last is not None, "open a page first"
         found = _CSRF.search(self.last.text)
         assert found, "no CSRF field on the last page"
-        return html.unescape(found.group(1))
+        return html.unescape(found.group(1) or found.group(2))
 
     def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, origin: bool = True,
              follow: bool = True, **kw: Any) -> requests.Response:

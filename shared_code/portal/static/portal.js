@@ -3,6 +3,8 @@
 "use strict";
 
 function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  if (meta) return meta.content;
   const field = document.querySelector('input[name="csrf_token"]');
   return field ? field.value : "";
 }
