@@ -9,14 +9,15 @@ routes all refuse the method falls through (a 404 if none is left).
 
 ASP.NET Core templates can also carry constraints (``{id:int}``), optional parameters
 (``{id?}``), defaults (``{page=1}``), catch-alls (``{*rest}``) and complex segments
-(``{name}.{ext}``). This app uses one of them: the site root. The host never matches an empty
-route for "/" (an empty route means the function's name; Azure/azure-functions-host#4638,
-Azure/Azure-Functions#2473), but an optional parameter matches the empty path
-(azure-functions-host#1102), and ``{name:maxlength(0)?}`` matches nothing else: a value, being
-at least one character, fails maxlength(0). A template that is exactly that one segment is
-modelled as "the root only" (no route value: an optional parameter left out has none). Every
-other constraint, optional, default, catch-all or complex segment is named by
-:func:`unsupported` and devhost.validation refuses the app, instead of matching it differently.
+(``{name}.{ext}``). This app uses one of them: the portal's catch-all at the site root. The
+host never matches an empty route for "/" (an empty route means the function's name;
+Azure/azure-functions-host#4638, Azure/Azure-Functions#2473), but a catch-all does
+(azure-functions-host#1102). A template that is exactly one catch-all, ``{*name}``, is modelled:
+it matches every path, the empty one included, and comes after every other route (ASP.NET's
+route precedence puts a catch-all last), so a literal or parameter route always wins; its route
+value is the rest of the path (none for "/"). Every other constraint, optional, default,
+catch-all or complex segment is named by :func:`unsupported` and devhost.validation refuses the
+app, instead of matching it differently.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ T = TypeVar("T")
 
 _PARAM = re.compile(r"^\{([^{}/?*=:]+)\}$")  # ASP.NET's parameter-name characters, nothing else
 _LITERAL = re.compile(r"^[^{}]+$")
-_ROOT_ONLY = re.compile(r"^\{[^{}/?*=:]+:maxlength\(0\)\?\}$", re.IGNORECASE)  # the site root's template
+_CATCH_ALL = re.compile(r"^\{\*([^{}/?*=:]+)\}$")  # a whole-template catch-all, {*path}
 
 
-def root_only(template: str) -> bool:
-    """The template that matches the empty path and nothing else (``{ignored:maxlength(0)?}``)."""
-    return bool(_ROOT_ONLY.match(template.strip().strip("/")))
+def catch_all(template: str) -> str | None:
+    """The parameter name of a template that is one catch-all (``{*path}``), else None."""
+    found = _CATCH_ALL.match(template.strip().strip("/"))
+    return found.group(1) if found else None
 
 
 def _segments(template: str) -> list[str]:
@@ -51,7 +53,7 @@ def _path_segments(path: str) -> list[str]:
 def unsupported(template: str) -> str | None:
     """What in ``template`` devhost does not model (None: nothing), for the refusal at start."""
     names: set[str] = set()
-    if root_only(template):
+    if catch_all(template):
         return None
     for segment in _segments(template):
         if not segment:
@@ -79,25 +81,29 @@ class Route(Generic[T]):
 
     @property
     def parts(self) -> tuple[str | None, ...]:
-        """Each segment lower-cased, None for a parameter (the root-only template has none)."""
-        if root_only(self.template):
+        """Each segment lower-cased, None for a parameter (a catch-all template has none)."""
+        if catch_all(self.template):
             return ()
         return tuple(None if s.startswith("{") else s.lower() for s in _segments(self.template))
 
     @property
     def precedence(self) -> tuple[int, ...]:
+        if catch_all(self.template):
+            return (2,)  # after every literal and parameter route
         return tuple(1 if part is None else 0 for part in self.parts)
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         """Route values for ``path`` (below the route prefix), or None."""
         if self.methods is not None and method.upper() not in self.methods:
             return None
+        rest = catch_all(self.template)
+        if rest is not None:
+            value = path.strip("/")
+            return {rest: value} if value else {}
         segments = _path_segments(path)
         if len(segments) != len(self.parts) or "" in segments:
             return None
         values: dict[str, str] = {}
-        if not self.parts:
-            return values
         for template_segment, part, segment in zip(_segments(self.template), self.parts, segments):
             if part is None:
                 values[template_segment[1:-1]] = segment

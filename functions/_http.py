@@ -13,11 +13,10 @@ def respond(req: func.HttpRequest, op_id: str) -> func.HttpResponse:
     return to_response(res)
 
 
-def respond_page(req: func.HttpRequest, page_id: str) -> func.HttpResponse:
-    from shared_code.portal import find
-    from shared_code.portal.runtime import execute
+def respond_portal(req: func.HttpRequest) -> func.HttpResponse:
+    from shared_code.portal.runtime import dispatch
 
-    return to_response(execute(find(page_id), to_request(req)))
+    return to_response(dispatch(to_request(req)))
 
 
 def to_request(req: func.HttpRequest):  # noqa: ANN201 - shared_code.web.request.ApiRequest, imported lazily

@@ -1,26 +1,27 @@
-"""Every portal page declared in ``shared_code.portal`` (``site.page``), registered as one Azure
-Function named after its page id, at the site root (host.json routePrefix is ""). Anonymous at
-the host: the portal runtime reads the signed-in user from App Service authentication.
+"""The portal (shared_code/portal): ONE Azure Function on the catch-all route at the site root
+(host.json routePrefix is ""), which the host tries after every API route; the portal picks the
+page itself (``Site.resolve``, the host's precedence). Why one and not one per page: the
+cold-start goal (shared_code/portal/site.py). Nothing of shared_code is imported here: the page
+modules load on the first page request. Anonymous at the host: the portal runtime reads the
+signed-in user from App Service authentication.
 
-As in functions/http.py, each handler takes ``req`` and returns the ``$return`` output."""
+As in functions/http.py, the handler takes ``req`` and returns the ``$return`` output."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
-from shared_code.portal import pages
-
-from ._http import respond_page
+from ._http import respond_portal
 
 bp = func.Blueprint()
+# shared_code.portal.site FUNCTION_NAME / FUNCTION_ROUTE, said here too so that indexing
+# imports nothing of the portal (tests/portal/test_site.py keeps the two equal).
+FUNCTION_NAME = "Portal"
+FUNCTION_ROUTE = "{*path}"
+METHODS = ["GET", "POST"]
 
 
-def _handler(page_id: str):  # noqa: ANN202 - a Functions handler named after the page
-    def handler(req: func.HttpRequest) -> func.HttpResponse:
-        return respond_page(req, page_id)
-    handler.__name__ = handler.__qualname__ = page_id
-    return handler
-
-
-for _page in pages().values():
-    bp.route(route=_page.function_route, methods=[_page.method])(_handler(_page.id))
+@bp.function_name(FUNCTION_NAME)
+@bp.route(route=FUNCTION_ROUTE, methods=METHODS)
+def portal(req: func.HttpRequest) -> func.HttpResponse:
+    return respond_portal(req)

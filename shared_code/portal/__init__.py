@@ -1,7 +1,8 @@
 """The business's portal: server-rendered pages at the site root, on the same services as the
 API. ``site.py`` declares pages, ``runtime.py`` runs them (sign-in, CSRF, security headers,
-templates), one module per area declares its pages. Standard library only at import (the
-worker imports the page modules while it indexes the app)."""
+templates), one module per area declares its pages. The page modules are imported on the first
+page request (``runtime.dispatch``), never while the worker indexes the app; keep them light
+at import anyway (services through ``lazy``): the first request pays for them."""
 
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, quote, urlsplit
+from dataclasses import replace
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from ..common.errors import ApiError, Unauthorized, ValidationFailed
 from ..common.ids import new_id
@@ -256,6 +257,43 @@ def _run(page: Page, req: ApiRequest) -> ApiResponse:
     return page.handler(view)
 
 
+API_PREFIX = "api"
+
+
+def dispatch(req: ApiRequest) -> ApiResponse:
+    """The one portal function's request: find the page (site.resolve, the host's precedence)
+    and run it. A path under /api reaches here only when no API route took it (an unknown path,
+    or a method the operation doesn't take): it gets the bare 404 the host gave before the
+    portal existed, never a page."""
+    from . import pages
+
+    pages()  # the page modules declare themselves on first use, not while the app is indexed
+    raw = urlsplit(req.url).path
+    segments = [unquote(s) for s in raw.strip("/").split("/")] if raw.strip("/") else []
+    if segments and segments[0].lower() == API_PREFIX:
+        return ApiResponse(404, b"")
+    found = site.resolve(req.method, segments) if "" not in segments else None
+    if found is None:
+        response = error_page(req, _not_found(raw))
+        _secure(response, new_id())
+        return response
+    page, values = found
+    return execute(page, replace(req, route=values))
+
+
+def _not_found(path: str) -> ApiError:
+    from ..common.errors import NotFound
+
+    return NotFound(f"There is no page {path} here.", code="PageNotFound")
+
+
+def _secure(response: ApiResponse, request_id: str) -> None:
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Cache-Control", PAGE_CACHE)
+    response.headers["x-request-id"] = request_id
+
+
 def execute(page: Page, req: ApiRequest) -> ApiResponse:
     started = time.perf_counter()
     request_id = new_id()
@@ -273,10 +311,7 @@ def execute(page: Page, req: ApiRequest) -> ApiResponse:
         err = ApiError(f"Something went wrong on our side (request {request_id}). Try again.", code="InternalError")
         err.status = 500
         response = error_page(req, err)
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    response.headers.setdefault("Cache-Control", PAGE_CACHE)
-    response.headers["x-request-id"] = request_id
+    _secure(response, request_id)
     log.info("%s %s -> %s in %.0f ms (page %s)", req.method, urlsplit(req.url).path, response.status,
              (time.perf_counter() - started) * 1000, page.id)
     return response

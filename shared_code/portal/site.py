@@ -1,15 +1,18 @@
 """The portal's pages, each declared once beside its handler: method, route, page id, title,
 whether it shows in the navigation and whether it needs a current account.
 
-``functions/portal.py`` registers one Azure Function per page (named after the page id), as
-``functions/http.py`` does for the API's operations. Routes are at the site root (host.json's
-``routePrefix`` is ""); the API lives under ``api/`` and the platform owns ``admin``,
-``runtime`` and ``.auth``, so a page may not start with any of them. The home page is the root
-itself (route ""), which the Functions host only matches through an optional parameter: see
-:data:`ROOT_ROUTE`.
+Routes are at the site root (host.json's ``routePrefix`` is ""); the API lives under ``api/``
+and the platform owns ``admin``, ``runtime`` and ``.auth``, so a page may not start with any of
+them. ``functions/portal.py`` registers ONE Azure Function for every page, on the catch-all
+route :data:`FUNCTION_ROUTE` (the host tries it after every literal and parameter route, so the
+API's routes win), and :meth:`Site.resolve` picks the page here. One function per page would
+cost the worker ~0.3 ms of indexing each (azure.functions' decorators inspect every handler's
+signature) and importing every page module while indexing: 36 pages took the cold-start ratio
+from 1.24 to 1.33 (goal <= 1.25, bench/cold_start.py). This way no page module is imported until
+a page is asked for.
 
-Imported at indexing time: standard library only (page modules name their services with
-``shared_code.web.operations.lazy``).
+The page id names the page in logs and tests; routes match as the host's do: segment by segment,
+case-insensitive, a literal before a parameter (``keys/new`` before ``keys/{keyId}``).
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from typing import Any
 
 from ..web.operations import _Declared
 
-# The host does not match an empty route: "" means the function's name (ScriptHost), and an
-# HttpTrigger with route "" never runs for "/" (Azure/azure-functions-host#4638,
-# Azure/Azure-Functions#2473). An optional parameter does (azure-functions-host#1102); the
-# maxlength(0) constraint makes it match "/" only.
-ROOT_ROUTE = "{ignored:maxlength(0)?}"
+# The host does not match an empty route for "/": "" means the function's name (ScriptHost), and
+# an HttpTrigger with route "" never runs for "/" (Azure/azure-functions-host#4638,
+# Azure/Azure-Functions#2473). A catch-all does, and matches every other path too
+# (azure-functions-host#1102), after every more specific route (ASP.NET route precedence).
+FUNCTION_ROUTE = "{*path}"
+FUNCTION_NAME = "Portal"
 RESERVED = ("api", ".auth")  # the API's first segment; Easy Auth's
 # The host refuses any route that merely starts with these (ScriptHost.ValidateHttpFunction:
 # "admins" is refused too).
@@ -42,9 +46,21 @@ class Page(_Declared):
     public: bool = False        # served without sign-in (static files)
 
     @property
-    def function_route(self) -> str:
-        """The route the Azure Function is registered with."""
-        return self.route or ROOT_ROUTE
+    def segments(self) -> tuple[str | None, ...]:
+        """Each segment lower-cased, None for a parameter."""
+        return tuple(None if s.startswith("{") else s.lower() for s in self.route.split("/") if s)
+
+    def match(self, segments: list[str]) -> dict[str, str] | None:
+        """Route values if ``segments`` (of a request path) are this page's route, else None."""
+        if len(segments) != len(self.segments):
+            return None
+        values: dict[str, str] = {}
+        for template, part, segment in zip([s for s in self.route.split("/") if s], self.segments, segments):
+            if part is None:
+                values[template[1:-1]] = segment
+            elif part != segment.lower():
+                return None
+        return values
 
     @property
     def path(self) -> str:
@@ -70,6 +86,9 @@ class Site:
         if any(p.id.lower() == page_id.lower() for p in self.pages):
             raise ValueError(f"page {page_id} declared twice")
         page = Page(page_id, method, route, handler, **declared)
+        twin = next((p for p in self.pages if p.method == method and p.segments == page.segments), None)
+        if twin is not None:
+            raise ValueError(f"page {page_id}: {method} /{route} is the route of page {twin.id}")
         if page.nav and (method != "GET" or "{" in route or not page.title):
             raise ValueError(f"page {page_id}: only a GET page with a title and no parameters can be in the nav")
         self.pages.append(page)
@@ -90,6 +109,17 @@ class Site:
 
     def nav(self) -> list[Page]:
         return [p for p in self.pages if p.nav]
+
+    def resolve(self, method: str, segments: list[str]) -> tuple[Page, dict[str, str]] | None:
+        """The page for a request, as the host would pick among routes: literal segments before
+        parameters, segment by segment; the first whose route and method match."""
+        ordered = sorted(self.pages, key=lambda p: tuple(1 if s is None else 0 for s in p.segments))
+        for page in ordered:
+            if page.method == method.upper():
+                values = page.match(segments)
+                if values is not None:
+                    return page, values
+        return None
 
 
 site = Site()

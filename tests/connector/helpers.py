@@ -83,7 +83,7 @@ def resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def registered_http_functions() -> dict[str, tuple[str, str]]:
-    """name -> (method, path) of every HTTP function of function_app.app but the portal's pages,
+    """name -> (method, path) of every HTTP function of function_app.app but the portal's,
     path as in the definition (host.json's routePrefix is "": the route says api/ itself)."""
     from function_app import app
 
@@ -97,10 +97,10 @@ def registered_http_functions() -> dict[str, tuple[str, str]]:
         trigger = f.get_trigger()
         if getattr(trigger, "route", None) is None and not hasattr(trigger, "methods"):
             continue
-        methods = [str(getattr(m, "value", m)).lower() for m in (trigger.methods or [])]
-        assert len(methods) == 1, f"{f.get_function_name()} serves {methods}: one method per operation"
         route = trigger.route or f.get_function_name()
         if not route.lower().startswith("api/"):
-            continue  # a portal page (shared_code/portal), not part of the API
+            continue  # the portal (shared_code/portal, one function for every page), not part of the API
+        methods = [str(getattr(m, "value", m)).lower() for m in (trigger.methods or [])]
+        assert len(methods) == 1, f"{f.get_function_name()} serves {methods}: one method per operation"
         out[f.get_function_name()] = (methods[0], "/" + route.lstrip("/"))
     return out

@@ -66,10 +66,9 @@ def test_the_real_app_passes_every_load_rule() -> None:
     loaded = validate(app)
     names = {function.get_function_name() for function in loaded}
     from shared_code.api import operations
-    from shared_code.portal import pages
 
     queues_and_timers = {"Dispatch", "Send", "Scheduler", "ReceiveText", "NotifyFlow"}
-    assert names == set(operations()) | set(pages()) | queues_and_timers and len(loaded) == len(names)
+    assert names == set(operations()) | {"Portal"} | queues_and_timers and len(loaded) == len(names)
 
 
 def test_the_copy_is_refused_in_process_too(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
-"""The site root and App Service authentication, as this app uses them: a home page at "/"
-through the root-only template (host.json routePrefix ""), pages beside /api routes, and
-devhost's Easy Auth emulation (/.auth/*, identity headers the client can't forge)."""
+"""The site root and App Service authentication, as this app uses them: the portal's catch-all
+at the site root (host.json routePrefix ""), tried after the /api routes, and devhost's Easy
+Auth emulation (/.auth/*, identity headers the client can't forge)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from tests.devhost.test_refusals import refusal
 def make_app() -> func.FunctionApp:
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-    @app.route(route="{ignored:maxlength(0)?}", methods=["GET"])
-    def home(req: func.HttpRequest) -> func.HttpResponse:
-        return func.HttpResponse(f"home route={dict(req.route_params)}")
+    @app.route(route="{*path}", methods=["GET", "POST"])
+    def portal(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(f"portal {req.method} route={dict(req.route_params)}")
 
     @app.route(route="keys/{keyId}", methods=["GET"])
     def a_key(req: func.HttpRequest) -> func.HttpResponse:
@@ -49,24 +49,30 @@ def site(run_host: Callable[..., DevHost], host_json: Callable[..., object]) -> 
     return run_host(make_app(), host_json_path=host_json(route_prefix=""))
 
 
-def test_the_root_template_matches_the_site_root_only(site: DevHost) -> None:
-    assert requests.get(site.base_url + "/", timeout=10).text == "home route={}"
-    assert requests.get(site.base_url, timeout=10).text == "home route={}"
-    assert requests.get(site.base_url + "/x", timeout=10).status_code == 404  # maxlength(0): no value fits
-    assert requests.get(site.base_url + "/api/account", timeout=10).text == "api"
+def test_the_catch_all_takes_the_root_and_whatever_no_other_route_takes(site: DevHost) -> None:
+    assert requests.get(site.base_url + "/", timeout=10).text == "portal GET route={}"
+    assert requests.get(site.base_url, timeout=10).text == "portal GET route={}"
+    assert requests.get(site.base_url + "/team/x", timeout=10).text == "portal GET route={'path': 'team/x'}"
+    assert requests.get(site.base_url + "/api/account", timeout=10).text == "api"  # literals first
     assert requests.get(site.base_url + "/keys/new", timeout=10).text == "new"  # literal beats parameter
-    assert requests.get(site.base_url + "/keys/01ABC", timeout=10).text == "key:01ABC"
+    assert requests.get(site.base_url + "/keys/01ABC", timeout=10).text == "key:01ABC"  # parameter beats catch-all
+    # a method the API route doesn't take falls through to the next route that matches: the catch-all
+    assert requests.post(site.base_url + "/api/account", timeout=10).text == "portal POST route={'path': 'api/account'}"
+    assert requests.delete(site.base_url + "/anything", timeout=10).status_code == 404
 
 
-def test_the_router_orders_the_root_template_with_the_others() -> None:
-    router: Router[str] = Router([Route("{page}", None, "param"), Route("{ignored:maxlength(0)?}", None, "root")])
-    assert router.resolve("GET", "")[0].target == "root"
+def test_the_router_puts_the_catch_all_last() -> None:
+    router: Router[str] = Router([Route("{*path}", None, "all"), Route("{page}", None, "param"),
+                                  Route("a/b/c", None, "deep")])
+    assert router.resolve("GET", "")[0].target == "all"
     assert router.resolve("GET", "/about")[0].target == "param"
+    assert router.resolve("GET", "/a/b/c")[0].target == "deep"
+    assert router.resolve("GET", "/a/b/d") == (router.resolve("GET", "/a/b/d")[0], {"path": "a/b/d"})
 
 
 @pytest.mark.parametrize(("route", "what"), [
-    ("{ignored:maxlength(1)?}", "the route segment '{ignored:maxlength(1)?}'"),
-    ("a/{ignored:maxlength(0)?}", "the route segment '{ignored:maxlength(0)?}'"),
+    ("files/{*rest}", "the route segment '{*rest}'"),
+    ("{ignored:maxlength(0)?}", "the route segment '{ignored:maxlength(0)?}'"),
     ("{page?}", "the route segment '{page?}'"),
 ])
 def test_other_optional_or_constrained_routes_are_still_refused(route: str, what: str) -> None:

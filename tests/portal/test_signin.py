@@ -254,3 +254,19 @@ def test_in_a_browser_a_newcomer_signs_in_and_creates_the_account_by_keyboard(pa
     page.get_by_role("link", name="Sign out").click()
     page.goto("/settings")
     assert "/.auth/login/aad" in page.url
+
+
+def test_what_a_signed_in_user_does_is_recorded_under_their_email(host) -> None:  # noqa: ANN001
+    """The services record who acted as ``caller.key.Name``; a portal user's Caller names them."""
+    from shared_code.accounts.accounts import accounts_for
+    from shared_code.accounts.models import Caller
+    from shared_code.inbound import optouts
+    from shared_code.inbound.models import OptOutBody
+
+    client, _ = with_account(host.base_url, "Audit Arcade")
+    (account,) = accounts_for(client.email)
+    caller = Caller.signed_in(account, client.email)
+    phone = new_phone("415")
+    state = optouts.change(caller, OptOutBody(Phone=phone, Reason="Asked at the counter"), True)
+    (event,) = optouts.check(caller, phone).History
+    assert (state.ChangedBy, event.ChangedBy) == (client.email, client.email)

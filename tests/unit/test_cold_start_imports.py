@@ -9,19 +9,12 @@ HEAVY = ["azure.data.tables", "azure.storage.queue", "azure.storage.blob", "azur
          "pydantic_settings", "phonenumbers", "pydantic"]
 # The only shared code indexing may load, all standard library only: the operation declarations
 # (shared_code/api, web/operations.py and the dropdowns they name) and the send operations' table.
-# The portal's page declarations (shared_code/portal, site.py and every module of PAGE_MODULES)
-# are the same kind: standard library only.
-def _portal_modules() -> list[str]:
-    from shared_code.portal import PAGE_MODULES
-
-    return ["shared_code.portal", *(f"shared_code.portal.{m}" for m in PAGE_MODULES), "shared_code.portal.site"]
-
-
-INDEX_TIME_SHARED = sorted(["shared_code", "shared_code.api", "shared_code.api.account", "shared_code.api.contacts",
-                            "shared_code.api.groups", "shared_code.api.inbound", "shared_code.api.messages",
-                            "shared_code.api.places", "shared_code.messaging", "shared_code.messaging.catalog",
-                            "shared_code.web", "shared_code.web.dropdowns", "shared_code.web.operations",
-                            *_portal_modules()])
+# Nothing of the portal (shared_code/portal): its one function is registered without it, and
+# the page modules load on the first page request.
+INDEX_TIME_SHARED = ["shared_code", "shared_code.api", "shared_code.api.account", "shared_code.api.contacts",
+                     "shared_code.api.groups", "shared_code.api.inbound", "shared_code.api.messages",
+                     "shared_code.api.places", "shared_code.messaging", "shared_code.messaging.catalog", "shared_code.web",
+                     "shared_code.web.dropdowns", "shared_code.web.operations"]
 
 
 def test_indexing_function_app_leaves_heavy_sdks_unloaded():
