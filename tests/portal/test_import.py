@@ -130,3 +130,21 @@ def test_without_the_script_the_form_imports_the_whole_file(browser, portal, bus
         assert _contacts(business) == {"+14155550140": ("José", "Muñoz")}
     finally:
         context.close()
+
+
+def test_quoted_fields_with_commas_and_line_breaks_survive_the_slicing(page, business, tmp_path) -> None:  # noqa: ANN001
+    """The script cuts the file only between rows: a quoted field holding a comma, a doubled
+    quote or a line break stays one field, and row numbers after a slice boundary stay right."""
+    lines = ["Name,LastName,Phone", '"Lee, Ann","O""Hara",+14155550150', '"Multi\nLine",Name,+14155550151']
+    lines += [f"Row{i},,+1718555{i:04d}" for i in range(MAX_IMPORT_ROWS)]
+    lines.append("Last,,not-a-number")
+    _choose(page, tmp_path, "quoted.csv", "\n".join(lines) + "\n")
+    page.get_by_role("button", name="Import contacts").click()
+    page.get_by_role("heading", name="Import report").wait_for(timeout=60_000)
+    assert (_count(page, "Rows"), _count(page, "Created"), _count(page, "Rejected")) == (MAX_IMPORT_ROWS + 3,
+                                                                                          MAX_IMPORT_ROWS + 2, 1)
+    first = page.locator("#import-report .problems tbody tr").first.inner_text().split("\t")
+    assert first[:3] == [str(MAX_IMPORT_ROWS + 4), "Phone", "not-a-number"]  # the file's last row
+    stored = _contacts(business)
+    assert stored["+14155550150"] == ("Lee, Ann", "O'Hara".replace("'", '"'))
+    assert stored["+14155550151"] == ("Multi\nLine", "Name")
