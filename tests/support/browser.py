@@ -82,8 +82,9 @@ def new_page(browser: Browser, base_url: str) -> Page:
 
 
 def shoot(page: Page, name: str) -> list[Path]:
-    """Screenshots of the page as it is now, at desktop (1280x800) and phone (390x844) width;
-    the viewport is put back afterwards. Returns the files written."""
+    """Screenshots of the page as it is now, at desktop (1280x800) and phone (390x844) width,
+    failing if the page is wider than either (it must work at phone width without sideways
+    scrolling); the viewport is put back afterwards. Returns the files written."""
     RUN_SHOTS.mkdir(parents=True, exist_ok=True)
     update = os.environ.get("UPDATE_SCREENSHOTS") == "1" and name in KEY_SHOTS
     before = page.viewport_size or DESKTOP
@@ -91,6 +92,8 @@ def shoot(page: Page, name: str) -> list[Path]:
     try:
         for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
             page.set_viewport_size(size)
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= size["width"], f"{name}: the page is {wide} px wide at {label} width ({size['width']} px)"
             path = RUN_SHOTS / f"{name}-{label}.png"
             page.screenshot(path=str(path))  # the viewport: what a person sees first, and small files
             written.append(path)

@@ -120,9 +120,9 @@
           total.HeaderFound = total.HeaderFound || reply.data.HeaderFound;
           total.Problems = total.Problems.concat(reply.data.Problems);
           bar.value = Math.min(i + size, rows.length);
-          note.textContent = `${bar.value.toLocaleString()} of ${rows.length.toLocaleString()} rows`;
+          note.textContent = `${bar.value.toLocaleString()} of ${rows.length.toLocaleString()} rows of the file`;
         }
-        note.textContent = `Done: ${rows.length.toLocaleString()} rows.`;
+        note.textContent = `Done: all ${rows.length.toLocaleString()} rows of the file.`;
         showReport(total);
       } catch (err) {
         showFileError(form, "The connection was lost during the import. Importing the file again is safe: rows already imported are not added twice.");
