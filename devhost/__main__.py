@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         for line in host.describe():
             print(f"  {line}", flush=True)
         print(f"devhost ready: {host.base_url}", flush=True)
+        print(f"\nThe portal: open {host.base_url}/ in a browser and sign in with any email "
+              "(development sign-in: devhost only). The API is under /api.\n", flush=True)
         host.serve_forever()
     finally:
         if started_azurite is not None and started_azurite.process is not None:
