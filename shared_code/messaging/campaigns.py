@@ -215,7 +215,8 @@ def require(caller: Caller, campaign_id: str) -> Campaign:
 
 
 def campaign_data(c: Campaign) -> CampaignOut:
-    return CampaignOut.of_attrs(c, Groups=[CampaignGroup.of_attrs(g) for g in c.Groups], LinkClicks=_clicks(c))
+    return CampaignOut.of_attrs(c, Groups=[CampaignGroup.of_attrs(g, IsVisible=True) for g in c.Groups],
+                                LinkClicks=_clicks(c))
 
 
 def _clicks(c: Campaign) -> int:
@@ -234,7 +235,8 @@ def message_record(caller: Caller, c: Campaign, contact: Contact | None) -> Mess
         From=account.Phone, To=contact.Phone if contact else "", Body=c.Body, CampaignId=c.CampaignId, Rating=0,
         Segments=c.Segments, Status=c.Status, Deleted=False, CreatedAt=c.CreatedAt,
         Account=MessageRecordAccount(AccountId=account.AccountId, Name=account.Name, ServicePhone=account.Phone,
-                                     Status="Active", CreatedAt=account.CreatedAt),
+                                     Status="Active", CreatedAt=account.CreatedAt,
+                                     StripeCustomerId="", StripeSubscriptionId=""),
         Contact=(MessageRecordContact(ContactId=contact.ContactId, Phone=contact.Phone, Name=contact.Name,
                                       WelcomeSent=contact.WelcomeSent, Status=contact.Status, Groups=[])
                  if contact else None))

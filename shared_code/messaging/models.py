@@ -222,6 +222,8 @@ class CampaignGroup(ResponseModel):
     GroupId: str = doc("Campaign Group ID", "The id of a group the campaign texts.")
     Name: str = doc("Campaign Group Name", "The group's name when the campaign was made.")
     ContactsCount: int = doc("Campaign Group Size", "The group's size when the campaign was made.")
+    IsVisible: bool = doc("Campaign Group Is Visible", "Always true: a campaign texts groups you can see.",
+                          visibility=ADVANCED)
 
 
 class CampaignOut(ResponseModel):
@@ -300,6 +302,12 @@ class MessageRecordAccount(ResponseModel):
     ServicePhone: str = doc("Business Number", "The number texts come from.")
     Status: str = doc("Account Status", "Active.")
     CreatedAt: UtcTime = doc("Account Created At", "When the account was made (UTC).")
+    # The original connector's billing identifiers, kept so flows that read them still run:
+    # always empty, this backend keeps no billing data.
+    StripeCustomerId: str = doc("Billing Customer ID", "Always empty: no billing data is kept.",
+                                visibility=ADVANCED)
+    StripeSubscriptionId: str = doc("Billing Subscription ID", "Always empty: no billing data is kept.",
+                                    visibility=ADVANCED)
 
 
 class MessageRecordContact(ResponseModel):

@@ -7,6 +7,11 @@ titles, defaults and ``additionalProperties`` go; integers are int32; a model ma
 ``x-inline`` is written in place instead of as a ``$ref``. Field metadata (x-ms-summary,
 x-ms-visibility, x-ms-dynamic-values, descriptions) is carried on the fields (``doc``).
 
+Error responses carry a description only: the flow designer uses one response schema per
+operation (the Swagger Validator's OperationHasManyResponsesWithSchema), so the 2xx schema is
+the one it shows (an async action's 202 keeps only its description and headers, the final 200
+its schema); the error envelope is documented once, in the connector readme's error table.
+
 Imported by the connector generator only (pydantic and every model module).
 """
 
@@ -21,6 +26,9 @@ from .operations import Envelope, Operation, Reply, Schema
 
 REF = "#/definitions/"
 DROP = ("title", "default", "additionalProperties")
+# The dynamic extensions that call another operation: each takes a ``parameters`` object, {} when
+# the called operation needs none (the Swagger Validator expects it stated).
+DYNAMIC = ("x-ms-dynamic-values", "x-ms-dynamic-list", "x-ms-dynamic-schema", "x-ms-dynamic-properties")
 ERROR_TEXT = {  # short: repeated on every operation (the connector readme explains each error)
     400: "Invalid request: Error.Field and Error.Message say what to change.",
     401: "The API key is missing, wrong, expired or revoked.",
@@ -45,11 +53,10 @@ def prop(type_: str, summary: str, description: str, **extra: Any) -> Schema:
 class Document:
     """The definitions built so far, and the operations written into paths."""
 
-    def __init__(self, envelope_error: Schema) -> None:
+    def __init__(self) -> None:
         self.definitions: dict[str, Schema] = {}
         self.paths: dict[str, Schema] = {}
         self._inline: dict[str, Schema] = {}
-        self._error = envelope_error
 
     # ------------------------------------------------------------ models
 
@@ -147,8 +154,7 @@ class Document:
         return out
 
     def error(self, status: int) -> Schema:
-        self.definitions.setdefault("ErrorResponse", self._error)
-        out: Schema = {"description": ERROR_TEXT[status], "schema": ref("ErrorResponse")}
+        out: Schema = {"description": ERROR_TEXT[status]}
         if status in RETRY_LATER:
             out["headers"] = {"Retry-After": {"type": "integer", "description": "Seconds to wait before retrying."}}
         return out
@@ -189,6 +195,8 @@ class Document:
             out["consumes"] = ["multipart/form-data"]
         out["parameters"] = self.parameters(op)
         responses = {str(status): self.response(op, reply) for status, reply in sorted(op.replies.items())}
+        for code in [c for c, r in responses.items() if "schema" in r][1:]:
+            responses[code].pop("schema")  # an async 202's body: the designer shows the final 200's
         responses.update({str(code): self.error(code) for code in sorted(op.errors)})
         out["responses"] = responses
         out.update(op.extra)
@@ -200,9 +208,25 @@ class Document:
         item[op.method] = out
 
 
-def build_paths(operations: Iterable[Operation], error_response: Schema) -> Document:
-    doc = Document(error_response)
+def with_dynamic_parameters(node: Any) -> Any:
+    """``node`` with ``parameters: {}`` added to every dynamic extension that has none (the
+    declarations state only the parameters a dropdown passes)."""
+    if isinstance(node, list):
+        return [with_dynamic_parameters(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: with_dynamic_parameters(v) for k, v in node.items()}
+    for key in DYNAMIC:
+        if isinstance(out.get(key), dict):
+            out[key] = {**out[key], "parameters": out[key].get("parameters", {})}
+    return out
+
+
+def build_paths(operations: Iterable[Operation]) -> Document:
+    doc = Document()
     for op in operations:
         if op.connector:
             doc.add(op)
+    doc.paths = with_dynamic_parameters(doc.paths)
+    doc.definitions = with_dynamic_parameters(doc.definitions)
     return doc

@@ -71,3 +71,44 @@ def check_response(op: dict[str, Any], response: Any) -> list[str]:
         return [f"{response.status_code}: not JSON: {response.text[:200]}"]
     validator = jsonschema.Draft4Validator(schema)
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in validator.iter_errors(body)]
+
+
+def property_paths(doc: dict[str, Any], schema: Any, prefix: str = "", seen: frozenset[str] = frozenset()) -> set[str]:
+    """Every property a response schema declares, as slash paths (``Data/Groups[]/IsVisible``),
+    refs followed (a ref already on the way down is not followed again)."""
+    if not isinstance(schema, dict):
+        return set()
+    name = schema.get("$ref", "")
+    if name in seen:
+        return set()
+    while isinstance(schema, dict) and "$ref" in schema:
+        schema = doc["definitions"][schema["$ref"].split("/")[-1]]
+    seen = seen | {name} if name else seen
+    out: set[str] = set()
+    for key, prop in (schema.get("properties") or {}).items():
+        out.add(prefix + key)
+        out |= property_paths(doc, prop, f"{prefix}{key}/", seen)
+    if "items" in schema:
+        out |= property_paths(doc, schema["items"], prefix.rstrip("/") + "[]/", seen)
+    return out
+
+
+def dropped_properties(original_doc: dict[str, Any], ours: dict[str, Any]) -> dict[str, list[str]]:
+    """``operationId status`` -> the properties the original declares in a 2xx response (after
+    the deliberate DIFFERENCES) that ours does not. The original declares nothing required, so
+    validating bodies against its schemas cannot see a dropped field; comparing the property
+    sets can."""
+    mine = {op.get("operationId"): op for item in ours["paths"].values() for k, op in item.items()
+            if not k.startswith("x-")}
+    out: dict[str, list[str]] = {}
+    for item in original_doc["paths"].values():
+        for op in (v for k, v in item.items() if not k.startswith("x-")):
+            for code in op.get("responses", {}):
+                theirs = expected_schema(op, int(code)) if code.startswith("2") else None
+                if theirs is None:
+                    continue
+                response = mine.get(op["operationId"], {}).get("responses", {}).get(code, {})
+                gone = property_paths(original_doc, theirs) - property_paths(ours, response.get("schema"))
+                if gone:
+                    out[f"{op['operationId']} {code}"] = sorted(gone)
+    return out

@@ -31,7 +31,8 @@ def test_send_operation(api, tenant, storage, op):
     got = payload["Data"]
     if op.operation_id == "SendReviewSingleContact":
         assert got["To"] == book.p1 and got["Direction"] == "Outgoing"
-        assert "StripeCustomerId" not in str(payload) and "StripeSubscriptionId" not in str(payload)
+        # the original's billing fields are still there for flows that read them, never filled
+        assert (got["Account"]["StripeCustomerId"], got["Account"]["StripeSubscriptionId"]) == ("", "")
         campaign_id = got["CampaignId"]
         got = data(api.get(f"campaigns/{campaign_id}"))
     for name, kind in CAMPAIGN_FIELDS.items():
@@ -43,7 +44,7 @@ def test_send_operation(api, tenant, storage, op):
         assert got["Body"].endswith(f"https://search.google.com/local/writereview?placeid={PLACE}")
     assert got["IsReminder"] is (op.timing == "reminder")
     if op.target in ("group", "groups"):
-        assert [g["GroupId"] for g in got["Groups"]] == [book.group_id]
+        assert [(g["GroupId"], g["IsVisible"]) for g in got["Groups"]] == [(book.group_id, True)]
     if op.timing != "now":
         assert got["Status"] == "Scheduled"
         cancelled = data(api.post(f"campaigns/{campaign_id}/cancel"))
