@@ -28,7 +28,7 @@ def list_contacts(call: Call) -> Any:
 
 
 @api.post("contacts/contactnew", "CreateAContact", body="CreateContactBody", body_description="The contact to save.",
-          ok=CONTACT, ok_description="The contact.", visibility="none", summary="Create a contact",
+          ok=CONTACT, ok_description="The contact.", summary="Create a contact",
           description="Saves a new contact from a flow; for a number already saved it renames that contact instead.")
 def create_contact(call: Call) -> Any:
     return contacts.create_or_rename(call.caller, call.body)
@@ -36,7 +36,7 @@ def create_contact(call: Call) -> Any:
 
 @api.post("contacts/contactupdate", "UpdateAPowerTextorContact", body="UpdateContactBody",
           body_description="The contact and its new values.", ok=CONTACT, ok_description="The updated contact.",
-          visibility="none", summary="Update a contact",
+          summary="Update a contact",
           description="Changes the first name, last name or number of a saved contact.")
 def update_contact(call: Call) -> Any:
     return contacts.update(call.caller, call.body)

@@ -82,14 +82,14 @@ _trigger("twilio/registration", "ProductionWebhook", "sms", "SubscribeBody", "Re
 _trigger("twilio/MMSregistration", "MMSWebhook", "mms", "SubscribeBody", "ReceivedTextEvent",
          "The received MMS: who sent it, what it says, the first attachment's link and type, and every "
          "attachment.",
-         "To see it work, send a picture to your business number from a phone.", visibility="none",
+         "To see it work, send a picture to your business number from a phone.",
          summary="When a text (MMS) message is received",
          description="Starts the flow when a customer sends an MMS to your number, with the sender, the text and "
                      "every attachment.")
 _trigger("twilio/statusregistration", "DeliveryStatusWebhook", "status", "StatusSubscribeBody", "StatusEvent",
          "The recipient whose text reached a final status.",
          "To see it work, send a text with one of the send actions and wait for its delivery report.",
-         visibility="none", summary="When a text is delivered or fails",
+         summary="When a text is delivered or fails",
          description="Starts the flow when a text you sent becomes delivered, undelivered or failed, with the "
                      "recipient and the carrier's error.")
 
@@ -176,14 +176,14 @@ def list_optouts(call: Call) -> Any:
 
 
 @api.get("optouts/check", "CheckOptOut", query="OptOutCheckQuery", ok=CHECK, ok_description="The number's state.",
-         visibility="none", summary="Check whether a number opted out",
+         summary="Check whether a number opted out",
          description="Returns whether a number may be texted, and its latest opt-out, opt-in and help requests.")
 def check_optout(call: Call) -> Any:
     return optouts.check(call.caller, call.query.Phone)
 
 
 @api.post("optouts/optout", "OptOutNumber", body="OptOutBody", body_description="The number and why.", ok=OPTOUT,
-          ok_description="The number is opted out.", visibility="none", summary="Opt a number out",
+          ok_description="The number is opted out.", summary="Opt a number out",
           description="Stops every text to a number, as if it had texted STOP; the change is audited with the API "
                       "key's name.")
 def opt_out(call: Call) -> Any:

@@ -197,7 +197,7 @@ def list_campaigns(call: Call) -> Any:
 
 
 @api.get("campaigns/{campaignId}", "GetCampaign", path=CAMPAIGN_PATH, ok=CAMPAIGN, ok_description="The campaign.",
-         visibility="none", summary="Get a campaign", description="Returns a campaign with its delivery counts right now.")
+         summary="Get a campaign", description="Returns a campaign with its delivery counts right now.")
 def get_campaign(call: Call) -> Any:
     return campaigns.campaign_data(campaigns.get(call.caller, call.route("campaignId")))
 
@@ -236,7 +236,7 @@ def link_stats(call: Call) -> Any:
 
 
 @api.post("campaigns/{campaignId}/cancel", "CancelCampaign", path=CAMPAIGN_PATH, ok=CAMPAIGN,
-          ok_description="The cancelled campaign.", visibility="none", summary="Cancel a campaign",
+          ok_description="The cancelled campaign.", summary="Cancel a campaign",
           description="Cancels a scheduled or sending campaign: nothing more is sent for it.")
 def cancel_campaign(call: Call) -> Any:
     return campaigns.campaign_data(campaigns.cancel(call.caller, call.route("campaignId")))
@@ -244,7 +244,7 @@ def cancel_campaign(call: Call) -> Any:
 
 @api.post("campaigns/{campaignId}/reschedule", "RescheduleCampaign", path=CAMPAIGN_PATH, body="RescheduleBody",
           body_description="When to send instead.", ok=CAMPAIGN, ok_description="The rescheduled campaign.",
-          visibility="none", summary="Reschedule a campaign",
+          summary="Reschedule a campaign",
           description="Moves a campaign that has not gone out yet to another date and time.")
 def reschedule_campaign(call: Call) -> Any:
     return campaigns.campaign_data(campaigns.reschedule(call.caller, call.route("campaignId"), call.body))

@@ -319,7 +319,8 @@ class MessageRecordContact(ResponseModel):
 
 
 class MessageRecord(ResponseModel):
-    """The message record of a review request to one contact, as the original connector returns it."""
+    """The message record of a review request to one contact."""
+    # The original connector's answer to SendReviewSingleContact, field for field (no billing ids).
 
     MessageId: str = doc("Message ID", "The message's id (the campaign id).")
     AccountId: str = doc("Account ID", "The account that sends.", visibility=ADVANCED)
