@@ -192,8 +192,7 @@ class ContactOut(_ContactFields):
 class ContactListItem(_ContactFields):
     """A contact in a list."""
 
-    Groups: str = doc("Contact Group Names", "The names of the contact's groups, separated by commas (as the "
-                                             "original connector lists them).")
+    Groups: str = doc("Contact Group Names", "The names of the contact's groups, separated by commas.")
     GroupIds: list[str] = doc("Contact Group IDs", "The ids of the contact's groups.")
     CreatedAt: UtcTime = doc("Contact Created At", "When the contact was saved (UTC).")
 

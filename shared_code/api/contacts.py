@@ -21,22 +21,22 @@ CONTACT_PATH = {"contactId": Param("Contact", "The contact's id (pick from the l
 
 
 @api.get("contacts", "GetContacts", query="ListQuery", ok=CONTACTS, ok_description="The contacts.",
-         visibility="advanced", summary="Get Contacts",
+         visibility="advanced", summary="Get contacts",
          description="Lists the contacts of your account sorted by name, optionally filtered by a search and paged.")
 def list_contacts(call: Call) -> Any:
     return contacts.list_contacts(call.caller, call.query)
 
 
-@api.post("contacts/contactnew", "CreateAContact", body="CreateContactBody", body_description="The contact to save.",
-          ok=CONTACT, ok_description="The contact.", summary="Create a Contact",
+@api.post("contacts/contactnew", "CreateAContact", visibility="none", body="CreateContactBody", body_description="The contact to save.",
+          ok=CONTACT, ok_description="The contact.", summary="Create a contact",
           description="Saves a new contact from a flow; for a number already saved it renames that contact instead.")
 def create_contact(call: Call) -> Any:
     return contacts.create_or_rename(call.caller, call.body)
 
 
-@api.post("contacts/contactupdate", "UpdateAPowerTextorContact", body="UpdateContactBody",
+@api.post("contacts/contactupdate", "UpdateAPowerTextorContact", visibility="none", body="UpdateContactBody",
           body_description="The contact and its new values.", ok=CONTACT, ok_description="The updated contact.",
-          summary="Update a Power Textor Contact",
+          summary="Update a contact",
           description="Changes the first name, last name or number of a saved contact.")
 def update_contact(call: Call) -> Any:
     return contacts.update(call.caller, call.body)

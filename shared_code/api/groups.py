@@ -21,7 +21,7 @@ GROUP_PATH = {"groupId": Param("Group", "The group's id (pick from the list).", 
 
 
 @api.get("groups", "GetGroups", query="ListQuery", ok=GROUPS, ok_description="The groups.", visibility="advanced",
-         summary="Get Groups",
+         summary="Get groups",
          description="Lists the groups of your account sorted by name, optionally filtered by a search and paged.")
 def list_groups(call: Call) -> Any:
     return groups.list_groups(call.caller, call.query)

@@ -65,26 +65,31 @@ def _subscribe(kind: str) -> Any:
     return handler
 
 
-def _trigger(route: str, op_id: str, kind: str, body: str, payload: str, what: str, **declared: Any) -> None:
+def _trigger(route: str, op_id: str, kind: str, body: str, payload: str, what: str, hint: str,
+             **declared: Any) -> None:
+    """A webhook trigger; ``hint`` is the designer's x-ms-trigger-hint: how to make it fire while testing."""
     api.add("post", route, op_id, _subscribe(kind), body=body, body_description="The registration.",
-            ok=REGISTERED, status=201, extra={"x-ms-trigger": "single"},
+            ok=REGISTERED, status=201, extra={"x-ms-trigger": "single", "x-ms-trigger-hint": hint},
             notification={"description": what, "schema": payload}, **declared)
 
 
 _trigger("twilio/registration", "ProductionWebhook", "sms", "SubscribeBody", "ReceivedTextEvent",
-         "The received text: the original trigger's fields and ours.",
+         "The received text: who sent it, to which of your numbers, what it says and where it came from.",
+         "To see it work, text your business number from a phone.", visibility="important",
          summary="When a text (SMS) message is received",
          description="Starts the flow when a customer texts your number, with the sender, the text and where it "
                      "came from.")
 _trigger("twilio/MMSregistration", "MMSWebhook", "mms", "SubscribeBody", "ReceivedTextEvent",
-         "The received MMS: the original trigger's fields, mediaURL and contentType of the first attachment, and "
-         "Media with every attachment.",
-         summary="When a text (MMS) message is received",
+         "The received MMS: who sent it, what it says, the first attachment's link and type, and every "
+         "attachment.",
+         "To see it work, send a picture to your business number from a phone.",
+         visibility="none", summary="When a text (MMS) message is received",
          description="Starts the flow when a customer sends an MMS to your number, with the sender, the text and "
                      "every attachment.")
 _trigger("twilio/statusregistration", "DeliveryStatusWebhook", "status", "StatusSubscribeBody", "StatusEvent",
          "The recipient whose text reached a final status.",
-         summary="When a text is delivered or fails",
+         "To see it work, send a text with one of the send actions and wait for its delivery report.",
+         visibility="none", summary="When a text is delivered or fails",
          description="Starts the flow when a text you sent becomes delivered, undelivered or failed, with the "
                      "recipient and the carrier's error.")
 
@@ -92,7 +97,7 @@ _trigger("twilio/statusregistration", "DeliveryStatusWebhook", "status", "Status
 @api.delete("twilio/{RegistrationId}", "InternalActionForWebhookDeletion", ok=DELETED,
             ok_description="Deleted (or already gone).", visibility="internal",
             path={"RegistrationId": Param("Registration ID", "The registration's id from the Location header.")},
-            summary="Action for Webhook Deletion",
+            summary="Delete a trigger registration",
             description="Deletes a trigger's registration; the platform calls it when the flow is turned off or "
                         "deleted.")
 def delete_subscription(call: Call) -> Any:
@@ -139,8 +144,9 @@ POLL_HEADERS = {"Location": {"type": "string", "description": "The URL of the ne
 @api.get("triggers/receivedtexts", "PollReceivedTexts", query="PollQuery",
          ok={200: Reply(BATCH, "New texts, oldest first.", POLL_HEADERS),
              202: Reply(None, "Nothing new: check again at Location after Retry-After seconds.", POLL_HEADERS)},
-         extra={"x-ms-trigger": "batch", "x-ms-trigger-metadata": {"kind": "query", "mode": "polling"}},
-         summary="When texts are received (checked periodically)",
+         extra={"x-ms-trigger": "batch", "x-ms-trigger-metadata": {"kind": "query", "mode": "polling"},
+                "x-ms-trigger-hint": "To see it work, text your business number, then wait for the next check."},
+         visibility="advanced", summary="When texts are received (checked periodically)",
          description="Checks for new texts every few minutes instead of being called at once: use it where webhooks "
                      "cannot reach your flow.")
 def poll_received(call: Call) -> Any:
@@ -169,14 +175,14 @@ def list_optouts(call: Call) -> Any:
     return optouts.list_opted_out(call.caller, call.query)
 
 
-@api.get("optouts/check", "CheckOptOut", query="OptOutCheckQuery", ok=CHECK, ok_description="The number's state.",
+@api.get("optouts/check", "CheckOptOut", visibility="none", query="OptOutCheckQuery", ok=CHECK, ok_description="The number's state.",
          summary="Check whether a number opted out",
          description="Returns whether a number may be texted, and its latest opt-out, opt-in and help requests.")
 def check_optout(call: Call) -> Any:
     return optouts.check(call.caller, call.query.Phone)
 
 
-@api.post("optouts/optout", "OptOutNumber", body="OptOutBody", body_description="The number and why.", ok=OPTOUT,
+@api.post("optouts/optout", "OptOutNumber", visibility="none", body="OptOutBody", body_description="The number and why.", ok=OPTOUT,
           ok_description="The number is opted out.", summary="Opt a number out",
           description="Stops every text to a number, as if it had texted STOP; the change is audited with the API "
                       "key's name.")
@@ -185,7 +191,7 @@ def opt_out(call: Call) -> Any:
 
 
 @api.post("optouts/optin", "OptInNumber", body="OptOutBody", body_description="The number and why.", ok=OPTOUT,
-          ok_description="The number is opted in.", summary="Opt a number back in",
+          ok_description="The number is opted in.", visibility="advanced", summary="Opt a number back in",
           description="Lets a number be texted again after it opted out; do this only when the customer asked, and "
                       "the change is audited.")
 def opt_in(call: Call) -> Any:

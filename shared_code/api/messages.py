@@ -1,12 +1,13 @@
-"""Sending: the 36 send actions of the original connector and "send and wait" (one declaration
-each, from ``messaging.catalog``, all onto the one campaign service), campaign management, and
-the two unauthenticated routes of the pipeline (Twilio's status callback, the review link)."""
+"""Sending: the two general actions a maker sees first, the 36 send actions of the original
+connector (kept for existing flows, deprecated) and "send and wait" (one declaration each, from
+``messaging.catalog``, all onto the one campaign service), campaign management, and the two
+unauthenticated routes of the pipeline (Twilio's status callback, the review link)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..messaging.catalog import SEND_AND_WAIT, SEND_OPERATIONS, SendOperation
+from ..messaging.catalog import GENERAL_SENDS, SEND_AND_WAIT, SEND_OPERATIONS, SEND_TEXT, SendOperation
 from ..web.operations import POLLING, Envelope, Feature, Param, Reply, lazy
 
 if TYPE_CHECKING:
@@ -30,7 +31,9 @@ RECIPIENTS = Envelope("RecipientListResponse", "The recipients of a campaign and
 
 # ---------------------------------------------------------------- the send actions
 
-SUMMARIES: dict[str, str] = {  # the original connector's action names, which makers know
+SUMMARIES: dict[str, str] = {  # ours first, then the original connector's action names, which makers know
+    "SendText": "Send a text",
+    "SendReviewRequest": "Send a review request",
     "SendTextToAContact": "Send text (SMS) message to a contact",
     "SendTextMessageToMultipleContacts": "Send text (SMS) message to multiple contacts",
     "SendTextMessageToAGroup": "Send text (SMS) message to a group",
@@ -71,14 +74,14 @@ SUMMARIES: dict[str, str] = {  # the original connector's action names, which ma
     "SendAndWaitForDelivery": "Send text (SMS) message and wait for delivery",
 }
 
-# What a maker sees first: the everyday actions are important, duplicates and rarely needed
-# variants advanced. The others are shown normally.
-SEND_VISIBILITY = {
-    "SendTextToAContact": "important", "SendTextMessageToAGroup": "important",
-    "SendTextMessageToANumber": "important", "SendReviewSingleContact": "important",
-    "ScheduleMessageForAContact": "important", "SendTextMessageEventReminderToAContact": "important",
-    "SendTextMessage": "advanced",  # same as SendTextMessageToANumber, kept for the original's flows
-}
+# What a maker sees first: the two general actions. The original's 36 are deprecated: Power
+# Platform keeps a deprecated operation running in the flows that use it and hides it from the
+# designer's list for new steps (learn.microsoft.com/connectors/custom-connectors/deprecate-operation);
+# every one is covered by a general action. "Send and wait" is a variant: advanced.
+GENERAL_VISIBILITY = "important"
+ORIGINAL_VISIBILITY = "advanced"
+DEPRECATED = " (deprecated)"  # what the platform's guidance appends to a deprecated summary
+DEPRECATED_NOTE = " Deprecated: use Send a text or Send a review request instead."
 
 WHAT = {"text": "a text message", "review": "a review request (your text followed by the Google review link of "
                                             "the place you pick)",
@@ -96,14 +99,20 @@ WHEN = {"now": "right away", "scheduled": "at the date and time you give (UTC); 
 
 
 def send_description(op: SendOperation) -> str:
+    if op is SEND_TEXT:
+        return ("Texts contacts, groups and phone numbers in one step, each person once: now, at a time you give, "
+                "or as event reminders; optionally with the review link of a place or an attachment.")
+    if op in GENERAL_SENDS:
+        return ("Asks contacts, groups and phone numbers for a Google review of the place you pick, each person "
+                "once: your text followed by the place's review link, now or at a time you give.")
     if op is SEND_AND_WAIT:
         return ("Sends a text message to contacts, numbers and groups, then waits until every text is delivered "
                 "or failed and returns the final counts.")
     verb = "Schedules" if op.timing != "now" else "Sends"
     text = f"{verb} {WHAT[op.kind]} {WHOM[op.target]}, {WHEN[op.timing]}."
     if op.operation_id == "SendTextMessage":
-        text += " Same as Send text (SMS) message to a number, kept for flows built on the original connector."
-    return text
+        text += " Same as Send text (SMS) message to a number."
+    return text + DEPRECATED_NOTE
 
 
 def send_replies(op: SendOperation) -> dict[int, Reply]:
@@ -164,13 +173,15 @@ def _answer(call: Call, op: SendOperation, body: Any, made: list[Any]) -> Any:
 
 def _declare_send(op: SendOperation) -> None:
     mms = op.kind == "mms"
+    original = op in SEND_OPERATIONS
     api.add("post", op.route, op.operation_id, lambda call: send(call, op), ok=send_replies(op),
-            summary=SUMMARIES[op.operation_id], description=send_description(op),
-            visibility=SEND_VISIBILITY.get(op.operation_id), doc_body=f"{op.operation_id}Form", multipart=mms,
+            summary=SUMMARIES[op.operation_id] + (DEPRECATED if original else ""), description=send_description(op),
+            visibility=GENERAL_VISIBILITY if op in GENERAL_SENDS else ORIGINAL_VISIBILITY,
+            extra={"deprecated": True} if original else {}, doc_body=f"{op.operation_id}Form", multipart=mms,
             body_description="What to send, to whom and when.", max_body=MMS_MAX_BODY if mms else None)
 
 
-for _op in (*SEND_OPERATIONS, SEND_AND_WAIT):
+for _op in (*GENERAL_SENDS, *SEND_OPERATIONS, SEND_AND_WAIT):
     _declare_send(_op)
 
 # ---------------------------------------------------------------- campaigns
@@ -185,7 +196,7 @@ def list_campaigns(call: Call) -> Any:
     return campaigns.list_campaigns(call.caller, call.query)
 
 
-@api.get("campaigns/{campaignId}", "GetCampaign", path=CAMPAIGN_PATH, ok=CAMPAIGN, ok_description="The campaign.",
+@api.get("campaigns/{campaignId}", "GetCampaign", visibility="none", path=CAMPAIGN_PATH, ok=CAMPAIGN, ok_description="The campaign.",
          summary="Get a campaign", description="Returns a campaign with its delivery counts right now.")
 def get_campaign(call: Call) -> Any:
     return campaigns.campaign_data(campaigns.get(call.caller, call.route("campaignId")))
@@ -224,14 +235,14 @@ def link_stats(call: Call) -> Any:
     return links.for_campaign(call.caller, call.route("campaignId"))
 
 
-@api.post("campaigns/{campaignId}/cancel", "CancelCampaign", path=CAMPAIGN_PATH, ok=CAMPAIGN,
+@api.post("campaigns/{campaignId}/cancel", "CancelCampaign", visibility="none", path=CAMPAIGN_PATH, ok=CAMPAIGN,
           ok_description="The cancelled campaign.", summary="Cancel a campaign",
           description="Cancels a scheduled or sending campaign: nothing more is sent for it.")
 def cancel_campaign(call: Call) -> Any:
     return campaigns.campaign_data(campaigns.cancel(call.caller, call.route("campaignId")))
 
 
-@api.post("campaigns/{campaignId}/reschedule", "RescheduleCampaign", path=CAMPAIGN_PATH, body="RescheduleBody",
+@api.post("campaigns/{campaignId}/reschedule", "RescheduleCampaign", visibility="none", path=CAMPAIGN_PATH, body="RescheduleBody",
           body_description="When to send instead.", ok=CAMPAIGN, ok_description="The rescheduled campaign.",
           summary="Reschedule a campaign",
           description="Moves a campaign that has not gone out yet to another date and time.")

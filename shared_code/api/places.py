@@ -20,7 +20,7 @@ PLACE_PATH = {"placeId": Param("Place", "The place's id or Google Place ID (pick
 
 
 @api.get("places", "GetPlaces", query="ListQuery", ok=PLACES, ok_description="The places.", visibility="advanced",
-         summary="Get Places",
+         summary="Get places",
          description="Lists the places of your business with their review links, sorted by name.")
 def list_places(call: Call) -> Any:
     return places.list_places(call.caller, call.query)

@@ -1,4 +1,4 @@
-"""What each of the 37 send actions shows a maker: its fields of ``SendBody`` (named as the
+"""What each of the 39 send actions shows a maker: its fields of ``SendBody`` (named as the
 original connector names them), typed as the action takes them (one contact, a list of
 groups ...), with their summaries, dropdowns and which are required.
 
@@ -128,8 +128,55 @@ def _reminder() -> dict[str, Field]:
     }
 
 
+def general_fields(op: SendOperation) -> dict[str, Field]:
+    """"Send a text" and "Send a review request": recipients of every kind (none required alone,
+    one needed), the text, the place, then the optional when (and, for a text, reminders and an
+    attachment) under advanced options."""
+    assert op.groups_field and op.numbers_field and op.place_field
+    review = op.kind == "review"
+    out: dict[str, Field] = {
+        op.to_field: (list[CONTACT_ITEM], doc("Contacts", f"The contacts to text: {PHONE_OR_PICK}.", None,
+                                              max_length=MAX_PICKS)),
+        op.groups_field: (list[GROUP_ITEM], doc("Groups", "Groups whose members are texted; a contact in two groups "
+                                                          "is texted once.", None, max_length=MAX_GROUPS_PER_SEND)),
+        op.numbers_field: (list[Annotated[str, doc("Phone Number", "A number: E.164 such as +14155550100, or a "
+                                                                   "national number of your account's country.")]],
+                           doc("Phone Numbers", "Numbers to text that need not be contacts; several may be given "
+                                                "in one entry, separated by commas.", None, max_length=MAX_PICKS)),
+        op.body_field: _text(op),
+        op.place_field: (str, doc("Place", "The place whose Google review link follows your text (pick from your "
+                                           "places, or give its Google Place ID)" + ("." if review else
+                                           "; leave empty for a plain text."), ... if review else None,
+                                  dropdown=PLACE)),
+        "TrackLink": (bool, doc("Track Review Link", "Yes sends a short link on your host that counts clicks, then "
+                                                     "opens the Google review form.", None, visibility="advanced")),
+        "ScheduledAt": (str, doc("Send At", "When to send, such as 2026-12-01T15:30:00Z or the result of addDays(); "
+                                            "empty sends right away.", None, visibility="advanced",
+                                 schema={"format": "date-time"})),
+    }
+    if op.timing == "any":  # event reminders instead of one send, when an event date is given
+        out.update({
+            "EventDate": (str, doc("Event Date", f"For reminders: the day of the event, {DATE_FORMATS}; empty sends "
+                                                 "one text instead.", None, visibility="advanced")),
+            "Day": (int, doc("Days Before", "For reminders: how many days before the event the reminder goes out, "
+                                            "from 0 (the event day) to 365.", None, visibility="advanced", ge=0,
+                             le=MAX_DAYS_BEFORE)),
+            "Time": (str, doc("Reminder Time (UTC)", f"For reminders: the time the reminder goes out, in UTC: "
+                                                     f"{TIME_FORMATS}.", None, visibility="advanced")),
+            "ExtraDaysBefore": _reminder()["ExtraDaysBefore"],
+        })
+    if op.media_field:
+        out[op.media_field] = (str, doc("Media URL", "A public https:// URL of an image, PDF or other file to send "
+                                                     "with the text (as an MMS).", None, visibility="advanced",
+                                        schema={"format": "uri"}))
+    out["ReplySTOPToOptOut"] = OPT_OUT
+    return out
+
+
 def fields(op: SendOperation) -> dict[str, Field]:
     """One action's fields, in the order a maker sees them."""
+    if op.target == "mixed":
+        return general_fields(op)
     if op.kind == "mms":
         return mms_fields(op)
     out = recipients(op)

@@ -139,46 +139,53 @@ class MediaItem(ResponseModel):
 class ReceivedText(ResponseModel):
     """A text a customer sent to your number."""
 
-    MessageId: str = doc("Message ID", "Our id of the received text; the same text never comes twice with another "
-                                       "id, so use it to de-duplicate.")
+    # (The docstring is the definition's description.) What a flow usually needs — who, what, which
+    # contact, attachments — is shown; the carrier's ids and statuses, the original trigger's
+    # duplicates and the eight location fields are advanced: still there, under "See more".
+
+    MessageId: str = doc("Message ID", "The id of the received text; the same text never comes twice with another "
+                                       "id, so use it to skip a text already handled.")
     ReceivedAt: UtcTime = doc("Received At", "When the text arrived (UTC).")
-    MessageSid: str = doc("Message SID", "The carrier's id of the received message.")
-    SmsSid: str = doc("SMS SID", "The carrier's id of the received message (as the original trigger names it).")
+    MessageSid: str = doc("Message SID", "The carrier's id of the received message.", visibility=ADVANCED)
+    SmsSid: str = doc("SMS SID", "The carrier's id of the received message, the same as Message SID.",
+                      visibility=ADVANCED)
     AccountSid: str = doc("Twilio Account SID", "The Twilio account that received it.", visibility=ADVANCED)
     MessagingServiceSid: str = doc("Messaging Service SID", "The Twilio Messaging Service, if any.",
                                    visibility=ADVANCED)
-    From: str = doc("From", "The sender's number in E.164, such as +14155550123.")
-    To: str = doc("To", "Your number that received the text.")
+    From: str = doc("Sender Number", "The sender's number in E.164, such as +14155550123.")
+    To: str = doc("Your Number", "Your number that received the text.")
     Body: str = doc("Message Text", "The text the customer sent.")
-    MessageStatus: str = doc("Message Status", "The carrier's status of the text: received.")
-    OptOutType: str = doc("Opt Out Type", "STOP, START or HELP when the carrier itself handled a keyword; empty "
-                                          "otherwise.")
-    NumMedia: int = doc("Number of Media", "How many attachments came with the text (0 for an SMS).")
-    NumSegments: int = doc("Number of Segments", "How many segments the text took.")
+    MessageStatus: str = doc("Message Status", "The carrier's status of the text: received.", visibility=ADVANCED)
+    OptOutType: str = doc("Carrier Opt Out Type", "STOP, START or HELP when the carrier itself handled a keyword; "
+                                                  "empty otherwise (Keyword says the same for every text).",
+                          visibility=ADVANCED)
+    NumMedia: int = doc("Number of Attachments", "How many attachments came with the text (0 for an SMS).")
+    NumSegments: int = doc("Number of Segments", "How many segments the text took.", visibility=ADVANCED)
     ReferralNumMedia: int = doc("Referral Number of Media", "Attachments of a referral message, as the carrier "
                                                             "reports them.", visibility=ADVANCED)
-    mediaURL: str = doc("Media URL", "The first attachment's URL; empty for an SMS.")
-    contentType: str = doc("Media Content Type", "The first attachment's type, such as image/jpeg.")
-    Media: list[MediaItem] = doc("Media", "Every attachment, in order.")
-    ContactId: str = doc("Contact ID", "The sender's contact id when the number is in your address book; empty "
-                                       "otherwise.")
-    ContactName: str = doc("Contact Name", "The sender's name when the number is a contact; empty otherwise.")
+    mediaURL: str = doc("First Attachment URL", "The first attachment's URL; empty for an SMS.")
+    contentType: str = doc("First Attachment Type", "The first attachment's type, such as image/jpeg.")
+    Media: list[MediaItem] = doc("Attachments", "Every attachment, in order.")
+    ContactId: str = doc("Sender Contact ID", "The sender's contact id when the number is in your address book; "
+                                              "empty otherwise.")
+    ContactName: str = doc("Sender Name", "The sender's name when the number is a contact; empty otherwise.")
     Keyword: str = doc("Keyword", "STOP, START, HELP or a synonym when the text was one (already handled: the number "
                                   "is opted out or in); empty otherwise.")
-    FromCity: str = doc("From City", "The sender's city, when the carrier knows it.")
-    FromState: str = doc("From State", "The sender's state or province, when known.")
-    FromZip: str = doc("From Zip", "The sender's postal code, when known.")
-    FromCountry: str = doc("From Country", "The sender's country, when known.")
-    ToCity: str = doc("To City", "The city of your number, when known.")
-    ToState: str = doc("To State", "The state or province of your number, when known.")
-    ToZip: str = doc("To Zip", "The postal code of your number, when known.")
-    ToCountry: str = doc("To Country", "The country of your number, when known.")
+    FromCity: str = doc("Sender City", "The sender's city, when the carrier knows it.", visibility=ADVANCED)
+    FromState: str = doc("Sender State", "The sender's state or province, when known.", visibility=ADVANCED)
+    FromZip: str = doc("Sender Postal Code", "The sender's postal code, when known.", visibility=ADVANCED)
+    FromCountry: str = doc("Sender Country", "The sender's country, when known.", visibility=ADVANCED)
+    ToCity: str = doc("Your Number's City", "The city of your number, when known.", visibility=ADVANCED)
+    ToState: str = doc("Your Number's State", "The state or province of your number, when known.",
+                       visibility=ADVANCED)
+    ToZip: str = doc("Your Number's Postal Code", "The postal code of your number, when known.", visibility=ADVANCED)
+    ToCountry: str = doc("Your Number's Country", "The country of your number, when known.", visibility=ADVANCED)
 
 
 class ReceivedTextEvent(ReceivedText):
     """What the SMS and MMS triggers post to the flow (documents ``inbound.receive.payload_of``)."""
 
-    EventType: str = doc("Event Type", "Always message.received.")
+    EventType: str = doc("Event Type", "Always message.received.", visibility=ADVANCED)
 
 
 class OptOutState(ResponseModel):

@@ -19,7 +19,8 @@ from ..common.paging import Page, decode_token, encode_token
 from ..common.storage.queues import MAX_DELAY_SECONDS
 from ..common.storage.rows import StorageConflict, retry_on_conflict
 from .catalog import SendOperation
-from .compose import REVIEW_LINK, Audience, Content, build_content, event_day, resolve_audience, send_times
+from .compose import (REVIEW_LINK, Audience, Content, build_content, event_day, is_reminder, resolve_audience,
+                      send_times)
 from .media import Attachment
 from .models import (
     ACCEPTED,
@@ -134,7 +135,7 @@ def _record(caller: Caller, op: SendOperation, campaign_id: str, content: Conten
                               content.media_urls, track_link=True)
     campaign = Campaign(
         CampaignId=campaign_id, AccountId=caller.account_id, Operation=op.operation_id, Type=content.type,
-        IsReminder=op.timing == "reminder", Body=content.body if not link_code else text, PlaceId=content.place_id, SendDate=when, LinkCode=link_code,
+        IsReminder=is_reminder(op, body), Body=content.body if not link_code else text, PlaceId=content.place_id, SendDate=when, LinkCode=link_code,
         Status=QUEUED if due_now else SCHEDULED, CreatedAt=now, CreatedBy=caller.key.Name,
         CreatedByKeyId=caller.key.KeyId, Groups=audience.groups, GroupIds=[g.GroupId for g in audience.groups],
         MediaUrls=content.media_urls, Segments=content.segments, Encoding=content.encoding,

@@ -1,5 +1,7 @@
-"""The connector's 36 send operations, as data: which route, which recipients, what content,
-when. Handlers and the one campaign service read this table; nothing is written 36 times.
+"""The connector's send operations, as data: which route, which recipients, what content,
+when. The original's 36, ours ("send and wait") and the two general actions a maker sees first
+("Send a text", "Send a review request"). Handlers and the one campaign service read this
+table; nothing is written 39 times.
 
 Imported while the app is indexed, so it uses the standard library only (cold start)."""
 
@@ -9,8 +11,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["text", "review", "reminder", "mms"]
-Target = Literal["contact", "contacts", "group", "groups", "number", "numbers", "new_contact", "new_group"]
-Timing = Literal["now", "scheduled", "reminder"]
+# "mixed": contacts, groups and numbers together, each in its own field (the general actions)
+Target = Literal["contact", "contacts", "group", "groups", "number", "numbers", "new_contact", "new_group", "mixed"]
+# "any": now unless a schedule is given, or event reminders when an event date is given
+Timing = Literal["now", "scheduled", "reminder", "any"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,8 @@ class SendOperation:
     body_field: str       # where the text is
     place_field: str | None = None  # review requests: the place (a Google Place ID from the dropdown)
     groups_field: str | None = None  # also send to these groups (the "send and wait" action)
+    numbers_field: str | None = None  # also send to these numbers (the general actions)
+    media_field: str | None = None  # a public URL of an attachment to send with the text
 
     @property
     def summary(self) -> str:
@@ -84,4 +90,14 @@ SEND_OPERATIONS: tuple[SendOperation, ...] = (
 SEND_AND_WAIT = _op("SendAndWaitForDelivery", "campaigns/sendandwait", "text", "contacts", "now", "To", "Body",
                     groups="GroupName")
 
-BY_ID: dict[str, SendOperation] = {op.operation_id: op for op in (*SEND_OPERATIONS, SEND_AND_WAIT)}
+
+# The short action list: one general action per thing a maker does, recipients of every kind
+# in one step; review place, schedule, reminders and attachment are optional fields.
+SEND_TEXT = SendOperation("SendText", "send/text", "text", "mixed", "any", "To", "Body", place_field="PlaceId",
+                          groups_field="Groups", numbers_field="Numbers", media_field="MediaUrl")
+SEND_REVIEW_REQUEST = SendOperation("SendReviewRequest", "send/reviewrequest", "review", "mixed", "now", "To", "Body",
+                                    place_field="PlaceId", groups_field="Groups", numbers_field="Numbers")
+GENERAL_SENDS: tuple[SendOperation, ...] = (SEND_TEXT, SEND_REVIEW_REQUEST)
+
+BY_ID: dict[str, SendOperation] = {op.operation_id: op
+                                   for op in (*GENERAL_SENDS, *SEND_OPERATIONS, SEND_AND_WAIT)}

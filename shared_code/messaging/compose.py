@@ -14,6 +14,8 @@ from ..common.text.phones import to_e164
 from .catalog import SendOperation
 from .models import MAX_GROUPS_PER_SEND, MAX_NAME_CHARS, MAX_RECIPIENTS_PER_SEND, GroupRef, SendBody
 
+MEDIA_URL_SCHEMES = ("https", "http")  # the provider fetches the attachment itself
+
 REVIEW_LINK = "https://search.google.com/local/writereview?placeid={}"
 
 
@@ -87,6 +89,8 @@ def resolve_audience(caller: Caller, op: SendOperation, body: SendBody) -> Audie
     from ..addressbook.recipients import find_contact, get_or_create_contact, resolve_contacts
 
     account, to = caller.account, op.to_field
+    if op.target == "mixed":
+        return _mixed_audience(caller, op, body)
     if op.target == "contact":
         ref = _required(op, body, to)
         contact = find_contact(account, ref, field=to)
@@ -141,15 +145,50 @@ def resolve_audience(caller: Caller, op: SendOperation, body: SendBody) -> Audie
     return Audience(groups=[GroupRef(GroupId=group.GroupId, Name=group.Name, ContactsCount=len(contacts))])
 
 
+def _mixed_audience(caller: Caller, op: SendOperation, body: SendBody) -> Audience:
+    """The general actions: contacts (picked, or a number or id typed), groups and numbers, each
+    optional but one of them given. A person named twice is texted once (dispatch keeps one
+    recipient per number)."""
+    assert op.groups_field and op.numbers_field
+    region, to, nums = caller.account.Region, op.to_field, op.numbers_field
+    refs = _limited(body.items(to), to, MAX_RECIPIENTS_PER_SEND, "recipients")
+    typed = _limited(body.items(nums), nums, MAX_RECIPIENTS_PER_SEND - len(refs), "recipients")
+    group_refs = _limited(body.items(op.groups_field), op.groups_field, MAX_GROUPS_PER_SEND, "groups")
+    if not (refs or typed or group_refs):
+        raise ValidationFailed(f"Give at least one recipient: a contact in {to}, a group in {op.groups_field} or a "
+                               f"number in {nums}.", field=to)
+    ids = _contact_ids(caller, refs, to)
+    numbers = [to_e164(r, region=region, field=f"{to}[{i}]") for i, r in enumerate(refs) if not _looks_like_id(r)]
+    numbers += [to_e164(r, region=region, field=f"{nums}[{i}]") for i, r in enumerate(typed)]
+    groups = {g.GroupId: g for g in (_group(caller, r, f"{op.groups_field}[{i}]") for i, r in enumerate(group_refs))}
+    return Audience(contact_ids=ids, numbers=list(dict.fromkeys(numbers)), groups=list(groups.values()))
+
+
+def _media_url(op: SendOperation, body: SendBody) -> list[str]:
+    """The attachment of "Send a text": a public http(s) URL the provider downloads."""
+    from urllib.parse import urlsplit
+
+    url = body.text(op.media_field) if op.media_field else None
+    if url is None:
+        return []
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in MEDIA_URL_SCHEMES or not parts.hostname:
+        raise ValidationFailed(f"{op.media_field} must be a public https:// URL of the file to send.",
+                               field=op.media_field)
+    return [url]
+
+
 def build_content(caller: Caller, op: SendOperation, body: SendBody) -> Content:
     from ..addressbook.places import find_place
     from ..common.text.segments import check_body
 
     text = _required(op, body, op.body_field)
     place_id = ""
-    if op.kind == "review":
+    # a review request needs its place; "Send a text" adds a review link when one is picked
+    ref = _required(op, body, op.place_field) if op.kind == "review" else (
+        body.text(op.place_field) if op.place_field else None)
+    if ref is not None:
         assert op.place_field
-        ref = _required(op, body, op.place_field)
         place = find_place(caller, ref)
         if place is None:
             raise NotFound(f"{op.place_field}: no place '{ref}'. Add it under places first.", code="PlaceNotFound",
@@ -159,15 +198,21 @@ def build_content(caller: Caller, op: SendOperation, body: SendBody) -> Content:
     if body.ReplySTOPToOptOut:
         text = f"{text}\n{caller.account.OptOutText}"
     info = check_body(text, op.body_field)
-    kind = {"review": "Review", "mms": "MMS"}.get(op.kind, "Message")
-    return Content(text, kind, place_id, info.segments, info.encoding,
-                   track_link=op.kind == "review" and body.TrackLink)
+    media = _media_url(op, body)
+    kind = "MMS" if media else "Review" if place_id else {"mms": "MMS"}.get(op.kind, "Message")
+    return Content(text, kind, place_id, info.segments, info.encoding, media,
+                   track_link=bool(place_id) and body.TrackLink)
+
+
+def is_reminder(op: SendOperation, body: SendBody) -> bool:
+    """A reminder action, or a general one given an event date."""
+    return op.timing == "reminder" or (op.timing == "any" and body.EventDate is not None)
 
 
 def send_times(op: SendOperation, body: SendBody, now: datetime) -> list[datetime]:
     from .schedule import reminder_times, resolve_send_time
 
-    if op.timing == "reminder":
+    if is_reminder(op, body):
         if body.Day is None:
             raise ValidationFailed(f"Day is required for {op.operation_id}.", field="Day")
         return reminder_times(now=now, event_date=_required(op, body, "EventDate"), days_before=body.Day,
@@ -184,6 +229,6 @@ def event_day(op: SendOperation, body: SendBody) -> str:
     """A reminder's event date as YYYY-MM-DD (the model checked it is a date)."""
     from .schedule import parse_date
 
-    if op.timing != "reminder" or not body.EventDate:
+    if not is_reminder(op, body) or not body.EventDate:
         return ""
     return parse_date(body.EventDate, "EventDate").isoformat()

@@ -35,6 +35,7 @@ MAX_GROUPS_PER_SEND = 100          # groups named by one action (kept on the cam
 MAX_TEXT_INPUT_CHARS = 10_000      # a text field as given; the message itself is checked against 1600
 MAX_PLACE_REF_CHARS = 512          # a Google Place ID or our place id
 MAX_WHEN_CHARS = 64                # a date, a time or an ISO moment as typed
+MAX_MEDIA_URL_CHARS = 2048         # the attachment URL of "Send a text"
 
 TextInput = Annotated[str, StringConstraints(max_length=MAX_TEXT_INPUT_CHARS)]
 WhenInput = Annotated[str, StringConstraints(max_length=MAX_WHEN_CHARS)]
@@ -110,10 +111,12 @@ class Recipient(EntityModel):
 
 
 class SendBody(RequestModel):
-    """Every field any of the 36 send actions takes; each action says which it requires."""
+    """Every field any of the send actions takes; each action says which it requires."""
 
     To: str | list[str] | None = None
     GroupName: str | list[str] | None = None
+    Groups: str | list[str] | None = None     # the general actions' groups and numbers
+    Numbers: str | list[str] | None = None
     ContactNumber: str | list[str] | None = None
     ContactName: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
     ContactLastName: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
@@ -132,6 +135,7 @@ class SendBody(RequestModel):
     ExtraDaysBefore: list[int] | None = Field(default=None, max_length=10)
     ReplySTOPToOptOut: bool = False
     TrackLink: bool = False  # review requests: a short link on our host that counts clicks
+    MediaUrl: str | None = Field(default=None, max_length=MAX_MEDIA_URL_CHARS)
 
     @field_validator("EventDate")
     @classmethod
@@ -323,7 +327,8 @@ class MessageRecordContact(ResponseModel):
 
 
 class MessageRecord(ResponseModel):
-    """The message record of a review request to one contact, as the original connector returns it."""
+    """The message record of a review request to one contact."""
+    # The original connector's answer to SendReviewSingleContact, field for field (no billing ids).
 
     MessageId: str = doc("Message ID", "The message's id (the campaign id).")
     AccountId: str = doc("Account ID", "The account that sends.", visibility=ADVANCED)

@@ -12,6 +12,7 @@ from ..common.fields import ADVANCED, IMPORTANT, INLINE, INTERNAL, doc
 from ..common.models import EntityModel, RequestModel, ResponseModel, UtcTime
 from ..common.queue_messages import QueueMessage
 from ..common.storage.names import NOTIFY_QUEUE
+from ..web.dropdowns import CONTACT
 
 # subscription kinds: SMS = texts without media, MMS = texts with media, STATUS = delivery receipts
 SMS, MMS, STATUS = "sms", "mms", "status"
@@ -70,9 +71,9 @@ def _callback() -> Any:
 
 def from_number_field() -> Any:
     """The trigger input (also the poll query's): only texts from this number."""
-    return doc("Only From Number", "Start the flow only for texts from this number (E.164 such as +14155550123, or a "
-                                   "national number); empty for every sender.", None, visibility=ADVANCED,
-               max_length=MAX_PHONE_INPUT)
+    return doc("Only From Number", "Start the flow only for texts from this number: pick a contact, or type a number "
+                                   "(E.164 such as +14155550123, or a national number); empty for every sender.", None,
+               visibility=ADVANCED, dropdown=CONTACT, max_length=MAX_PHONE_INPUT)
 
 
 def keyword_field() -> Any:
@@ -92,9 +93,12 @@ class SubscribeBody(RequestModel):
 
 class StatusSubscribeBody(RequestModel):
     WebHookUri: str = _callback()
-    Statuses: str | list[str] | None = doc(  # delivered, undelivered, failed (default: all three)
-        "Statuses", "Which final statuses start the flow, separated by commas: delivered, undelivered, failed; empty "
-                    "for all three.", None, visibility=IMPORTANT, schema={"type": "string"})
+    # The service also takes the statuses as one comma-separated string (as older flows send it).
+    Statuses: str | list[str] | None = doc(
+        "Statuses", "Which final statuses start the flow: delivered, undelivered or failed; empty for all three.",
+        None, visibility=IMPORTANT,
+        schema={"type": "array", "items": {"type": "string", "enum": list(FINAL_STATUSES), "x-ms-summary": "Status",
+                                           "description": "A final status of a text."}})
 
 
 # ---------------------------------------------------------------- responses

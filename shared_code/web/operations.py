@@ -22,6 +22,9 @@ from types import MappingProxyType
 from typing import Any
 
 Schema = dict[str, Any]
+# How prominent an operation is in the flow designer: Microsoft's schema allows the last three as
+# x-ms-visibility; "none" (an ordinary operation) is said by leaving the key out.
+VISIBILITIES = ("none", "important", "advanced", "internal")
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 # What the request runtime (shared_code/web/runtime.py) can answer besides the success
@@ -111,7 +114,7 @@ class Operation(_Declared):
     query: str | None = None    # the query model, by name
     path: Mapping[str, Param] = EMPTY
     errors: tuple[int, ...] = ()
-    visibility: str | None = None  # x-ms-visibility
+    visibility: str | None = None  # x-ms-visibility, or "none": shown as an ordinary operation
     extra: Mapping[str, Any] = EMPTY  # other x-ms-* of the operation (triggers ...)
     notification: Mapping[str, Any] = EMPTY  # x-ms-notification-content (webhook triggers)
     auth: bool = True           # False: Twilio's webhooks and the review link (signature or nothing)
@@ -161,6 +164,9 @@ class Feature:
             replies = dict(ok or {})
         method = method.lower()
         declared.setdefault("errors", READ_ERRORS if method == "get" else WRITE_ERRORS)
+        if declared.get("connector", True) and declared.get("visibility") not in VISIBILITIES:
+            raise ValueError(f"{op_id}: visibility must be one of {', '.join(VISIBILITIES)} (say 'none' for an "
+                             f"ordinary operation), not {declared.get('visibility')!r}")
         op = Operation(op_id, method, route, handler, self, replies=replies, **declared)
         if any(o.id == op_id for o in self.operations):
             raise ValueError(f"operation {op_id} declared twice")

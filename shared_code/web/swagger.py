@@ -189,7 +189,7 @@ class Document:
 
     def add(self, op: Operation) -> None:
         out: Schema = {"operationId": op.id, "summary": op.summary, "description": op.description}
-        if op.visibility:
+        if op.visibility and op.visibility != "none":
             out["x-ms-visibility"] = op.visibility
         if op.multipart:
             out["consumes"] = ["multipart/form-data"]

@@ -61,3 +61,17 @@ def test_every_documented_field_has_a_summary_and_a_description() -> None:
                if not info.description or not (info.json_schema_extra or {}).get("x-ms-summary")]  # type: ignore[union-attr]
     nested = {"MessageRecord.Account", "MessageRecord.Contact"}  # documented by their models' docstrings
     assert [m for m in missing if m not in nested] == []
+
+
+def test_an_operation_must_say_how_prominent_it_is() -> None:
+    """Every connector operation declares its visibility ("none" for an ordinary one), so none
+    reaches the designer by omission; the generated definition leaves "none" out (not in
+    Microsoft's schema)."""
+    from shared_code.web.operations import Feature
+
+    feature = Feature()
+    with pytest.raises(ValueError, match="visibility must be one of"):
+        feature.add("get", "x", "NoVisibility", lambda call: None)
+    feature.add("get", "y", "Ordinary", lambda call: None, visibility="none")
+    feature.add("post", "hook", "TwilioHook", lambda call: None, connector=False)  # not in the definition
+    assert [op.id for op in feature.operations] == ["Ordinary", "TwilioHook"]
