@@ -16,7 +16,7 @@ from ..triggers.models import MAX_PHONE_INPUT, MMS, SMS, from_number_field, keyw
 # keyword actions
 OPT_OUT, OPT_IN, HELP = "optout", "optin", "help"
 # where an opt-out or opt-in came from: a keyword text, Twilio's own opt-out handling
-# (Advanced Opt-Out: the webhook carries OptOutType), or a change by hand (API or portal)
+# (Advanced Opt-Out: the webhook carries OptOutType), or a change by hand (OptOutNumber/OptInNumber)
 SOURCE_KEYWORD, SOURCE_TWILIO, SOURCE_MANUAL = "keyword", "twilio", "manual"
 # the opt-out trigger's Direction, per action
 OPTED_OUT, OPTED_IN = "opted_out", "opted_in"
