@@ -196,3 +196,12 @@ def opt_out(call: Call) -> Any:
                       "the change is audited.")
 def opt_in(call: Call) -> Any:
     return optouts.change(call.caller, call.body, opted_out=False)
+
+
+# ---------------------------------------------------------------- opt-out trigger
+
+_trigger("twilio/optoutregistration", "OptOutWebhook", "optout", "OptOutSubscribeBody", "OptOutChangeEvent",
+         "The number that opted out or back in, its contact, the keyword, the direction and where it came from.",
+         summary="When a number opts out or back in",
+         description="Starts the flow when a number opts out (STOP and its synonyms) or back in (START), by a text, "
+                     "by Twilio's opt-out handling or by hand, with the number, its contact and the keyword.")

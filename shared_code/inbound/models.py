@@ -15,6 +15,13 @@ from ..triggers.models import MAX_PHONE_INPUT, MMS, SMS, from_number_field, keyw
 
 # keyword actions
 OPT_OUT, OPT_IN, HELP = "optout", "optin", "help"
+# where an opt-out or opt-in came from: a keyword text, Twilio's own opt-out handling
+# (Advanced Opt-Out: the webhook carries OptOutType), or a change by hand (OptOutNumber/OptInNumber)
+SOURCE_KEYWORD, SOURCE_TWILIO, SOURCE_MANUAL = "keyword", "twilio", "manual"
+# the opt-out trigger's Direction, per action
+OPTED_OUT, OPTED_IN = "opted_out", "opted_in"
+DIRECTIONS = {OPT_OUT: OPTED_OUT, OPT_IN: OPTED_IN}
+OPTOUT_EVENT_TYPE = "optout.changed"
 
 
 
@@ -213,6 +220,22 @@ class OptOutEventOut(ResponseModel):
     Reason: str = doc("Reason", "The reason given with a change by hand.")
     At: UtcTime = doc("At", "When it happened (UTC).")
     Replied: bool = doc("Replied", "Whether the confirmation or help reply was sent.")
+
+
+class OptOutChangeEvent(ResponseModel):
+    """What the opt-out trigger posts to the flow (made by ``inbound.optouts.change_payload``)."""
+
+    EventType: str = doc("Event Type", "Always optout.changed.")
+    Phone: str = doc("Phone Number", "The number that opted out or back in, in E.164 such as +14155550123.")
+    ContactId: str = doc("Contact ID", "The number's contact id when it is in your address book; empty otherwise.")
+    ContactName: str = doc("Contact Name", "The contact's name when the number is a contact; empty otherwise.")
+    Keyword: str = doc("Keyword", "The word the customer texted, such as STOP or START; empty for a change by hand.")
+    Direction: str = doc("Direction", "opted_out when the number may no longer be texted, opted_in when it may be "
+                                      "texted again.", schema={"enum": [OPTED_OUT, OPTED_IN]})
+    Source: str = doc("Source", "keyword when the customer texted a keyword, twilio when Twilio's own opt-out "
+                                "handling recorded it, manual for a change by hand.",
+                      schema={"enum": [SOURCE_KEYWORD, SOURCE_TWILIO, SOURCE_MANUAL]})
+    ChangedAt: UtcTime = doc("Changed At", "When the number opted out or back in (UTC).")
 
 
 class OptOutCheck(OptOutState):

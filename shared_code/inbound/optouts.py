@@ -3,13 +3,18 @@ and the checks the sending pipeline makes (dispatch skips opted-out numbers; sen
 again just before texting, so a STOP counts from the moment it is processed).
 
 One store (OptOuts: current state, OptOutLog: every change, never rewritten) serves all of
-them, through ``optouts_repo()``."""
+them, through ``optouts_repo()``.
+
+Every opt-out and opt-in (not help) also starts the flows on the opt-out trigger: the keyword
+ones through the inbound handler's deliveries (``receive.fan_out_many``), the ones by hand
+queued here — both keyed by the audit row, so a re-run posts nothing twice (triggers/notify)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..accounts.models import Account, Caller
 from ..common.clock import utcnow
@@ -17,9 +22,15 @@ from ..common.errors import ConcurrentUpdate
 from ..common.paging import Page, paginate
 from ..common.storage.rows import retry_on_conflict
 from ..common.text.phones import mask, to_e164
-from .models import (HELP, OPT_IN, OPT_OUT, InboundMessage, OptOut, OptOutBody, OptOutCheck, OptOutEvent, OptOutEventOut,
+from ..triggers.models import OPTOUT
+from .models import (DIRECTIONS, HELP, OPT_IN, OPT_OUT, OPTOUT_EVENT_TYPE, SOURCE_KEYWORD, SOURCE_MANUAL, SOURCE_TWILIO,
+                     InboundMessage, OptOut, OptOutBody, OptOutChangeEvent, OptOutCheck, OptOutEvent, OptOutEventOut,
                      OptOutQuery, OptOutState)
 from .storage import new_row_id, optouts_repo
+
+if TYPE_CHECKING:
+    from ..triggers.models import Subscription
+    from ..triggers.notify import Event
 
 log = logging.getLogger("powertextor.optouts")
 DEFAULT_PAGE = 100
@@ -52,7 +63,7 @@ def apply_keyword(account: Account, m: InboundMessage) -> OptOutEvent | None:
     its ReplyDue/Replied say whether a reply is still owed."""
     if m.KeywordAction not in (OPT_OUT, OPT_IN, HELP) or not m.From:
         return None
-    source = "twilio" if m.OptOutType else "keyword"
+    source = SOURCE_TWILIO if m.OptOutType else SOURCE_KEYWORD
     if m.KeywordAction in (OPT_OUT, OPT_IN):
         _set_state(account.AccountId, m.From, m.KeywordAction == OPT_OUT, keyword=m.Keyword, source=source,
                    at=m.ReceivedAt, message_id=m.MessageId)
@@ -102,12 +113,58 @@ def change(caller: Caller, body: OptOutBody, opted_out: bool) -> OptOutState:
     acct = caller.account_id
     phone = to_e164(body.Phone, region=caller.account.Region, field="Phone")
     now = utcnow()
-    state = _set_state(acct, phone, opted_out, keyword="", source="manual", at=now, changed_by=caller.key.Name)
-    optouts_repo().add_event(OptOutEvent(Phone=phone, AccountId=acct, Action=OPT_OUT if opted_out else OPT_IN,
-                                          Source="manual", ChangedBy=caller.key.Name, Reason=body.Reason or "",
-                                          At=now), new_row_id())
+    state = _set_state(acct, phone, opted_out, keyword="", source=SOURCE_MANUAL, at=now, changed_by=caller.key.Name)
+    event = OptOutEvent(Phone=phone, AccountId=acct, Action=OPT_OUT if opted_out else OPT_IN, Source=SOURCE_MANUAL,
+                        ChangedBy=caller.key.Name, Reason=body.Reason or "", At=now)
+    row_id = new_row_id()
+    optouts_repo().add_event(event, row_id)
     log.info("%s %s by hand (account %s)", mask(phone), "opted out" if opted_out else "opted in", acct)
+    _announce(acct, event, row_id)
     return state_data(phone, state)
+
+
+# ---------------------------------------------------------------- the opt-out trigger
+
+def trigger_key(row_id: str) -> str:
+    """The delivery's event key: the audit row's id (a keyword text's message id), the same on
+    every run of what recorded it."""
+    return f"oo_{row_id}"
+
+
+def change_payload(event: OptOutEvent, contact_id: str = "", contact_name: str = "") -> dict[str, Any]:
+    return OptOutChangeEvent(EventType=OPTOUT_EVENT_TYPE, Phone=event.Phone, ContactId=contact_id,
+                             ContactName=contact_name, Keyword=event.Keyword, Direction=DIRECTIONS[event.Action],
+                             Source=event.Source, ChangedAt=event.At).model_dump(mode="json")
+
+
+def trigger_events(subs: Iterable[Subscription],
+                   changes: Iterable[tuple[OptOutEvent, str, str, str]]) -> list[Event]:
+    """The opt-out trigger's deliveries for ``changes`` (audit row, its id, contact id, contact
+    name): one per opt-out subscription and opt-out or opt-in; help requests start nothing."""
+    from ..triggers.notify import Event
+
+    targets = [s for s in subs if s.Kind == OPTOUT]
+    return [Event(s, trigger_key(row_id), OPTOUT_EVENT_TYPE, change_payload(e, contact_id, name))
+            for e, row_id, contact_id, name in changes if e.Action in DIRECTIONS for s in targets]
+
+
+def _announce(acct: str, event: OptOutEvent, row_id: str) -> None:
+    """Queue a change by hand for the opt-out trigger's flows (one notify message each, with the
+    delivery's deterministic token). Best effort: the change is stored and answered either way;
+    a failure here is logged, not turned into a 500 the caller would retry as a second change."""
+    try:
+        from ..addressbook.storage import address_book_repo
+        from ..triggers.notify import enqueue, group_token
+        from ..triggers.subscriptions import for_account
+
+        subs = [s for s in for_account(acct) if s.Kind == OPTOUT]
+        if not subs:
+            return
+        contact_id, name = address_book_repo().contacts_for_phones(acct, [event.Phone]).get(event.Phone, ("", ""))
+        for e in trigger_events(subs, [(event, row_id, contact_id, name)]):
+            enqueue(acct, e.sub, e.key, e.type, e.payload, token=group_token(e.sub, e.key))
+    except Exception:  # noqa: BLE001 - never fail a stored change over a trigger
+        log.exception("could not queue the opt-out trigger for %s (account %s)", mask(event.Phone), acct)
 
 
 def list_opted_out(caller: Caller, query: OptOutQuery) -> Page[OptOutState]:

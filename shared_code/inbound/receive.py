@@ -9,6 +9,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -191,7 +192,8 @@ def process_many(account_id: str, texts: list[tuple[dict[str, str], datetime]]) 
     events = [apply_keyword(account, m) if m.KeywordAction else None for m, _ in stored]
     # Deliver on every run, also for texts already stored: a run that died before its
     # deliveries were claimed must not lose them; a claimed one is not posted twice (notify.py).
-    delivered = fan_out_many(account, [m for m, _ in stored])
+    changes = [(m, e) for (m, _), e in zip(stored, events) if e is not None]
+    delivered = fan_out_many(account, [m for m, _ in stored], changes)
     for (m, created), event in zip(stored, events):
         log.info("text %s from %s (%s): %d flow(s)", m.MessageId, mask(m.From), "new" if created else "again",
                  delivered.get(m.MessageId, 0))
@@ -208,17 +210,22 @@ def matches(s: Subscription, m: InboundMessage) -> bool:
     return not s.Keyword or first_word(m.Body) == s.Keyword
 
 
-def fan_out_many(account: Account, texts: list[InboundMessage]) -> dict[str, int]:
-    """Deliver each text to every matching subscription; returns flows per message id."""
+def fan_out_many(account: Account, texts: list[InboundMessage],
+                 changes: Sequence[tuple[InboundMessage, OptOutEvent]] = ()) -> dict[str, int]:
+    """Deliver each text to every matching subscription, and each keyword opt-out or opt-in
+    (``changes``: the text and its audit row) to the opt-out trigger's flows, in one group;
+    returns text flows per message id."""
     from ..triggers.notify import Event, deliver_many
     from ..triggers.subscriptions import for_account
+    from .optouts import trigger_events
 
     subs = for_account(account.AccountId)
     events = [Event(s, m.MessageId, "message.received", payload_of(m)) for m in texts for s in subs if matches(s, m)]
-    deliver_many(account.AccountId, events)
     counts: dict[str, int] = {}
     for e in events:
         counts[e.key] = counts.get(e.key, 0) + 1
+    events += trigger_events(subs, [(e, m.MessageId, m.ContactId, m.ContactName) for m, e in changes])
+    deliver_many(account.AccountId, events)
     return counts
 
 

@@ -14,9 +14,10 @@ from ..common.queue_messages import QueueMessage
 from ..common.storage.names import NOTIFY_QUEUE
 from ..web.dropdowns import CONTACT
 
-# subscription kinds: SMS = texts without media, MMS = texts with media, STATUS = delivery receipts
-SMS, MMS, STATUS = "sms", "mms", "status"
-KINDS = (SMS, MMS, STATUS)
+# subscription kinds: SMS = texts without media, MMS = texts with media, STATUS = delivery receipts,
+# OPTOUT = a number opted out or back in (keyword, carrier or by hand)
+SMS, MMS, STATUS, OPTOUT = "sms", "mms", "status", "optout"
+KINDS = (SMS, MMS, STATUS, OPTOUT)
 FINAL_STATUSES = ("delivered", "undelivered", "failed")  # what the delivery-status trigger reports
 
 # delivery states
@@ -101,6 +102,12 @@ class StatusSubscribeBody(RequestModel):
                                            "description": "A final status of a text."}})
 
 
+class OptOutSubscribeBody(RequestModel):
+    """The opt-out trigger's subscribe call: every opt-out and opt-in of the account, no filters."""
+
+    WebHookUri: str = _callback()
+
+
 # ---------------------------------------------------------------- responses
 
 def safe_url(url: str) -> str:
@@ -114,7 +121,7 @@ class SubscriptionOut(ResponseModel):
 
     model_config = ConfigDict(title="Subscription")
     RegistrationId: str = doc("Registration ID", "The trigger registration's id.")
-    Kind: str = doc("Trigger Kind", "sms, mms or status.")
+    Kind: str = doc("Trigger Kind", "sms, mms, status or optout.")
     WebHookUri: str = doc("Callback URL", "The flow's callback URL without its query (which holds the flow's key).")
     FromNumber: str = doc("Only From Number", "Only texts from this number start the flow; empty for all.")
     Keyword: str = doc("Only Keyword", "Only texts starting with this word start the flow; empty for all.")

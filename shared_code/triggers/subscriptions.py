@@ -16,8 +16,8 @@ from ..common.ids import new_id
 from ..common.text.phones import to_e164
 from ..common.text.words import first_word
 from .callbacks import check_url
-from .models import (D_DEAD, FINAL_STATUSES, KINDS, DeadLetter, DeletedSubscription, StatusSubscribeBody, SubscribeBody,
-                     Subscription, SubscriptionDetail, SubscriptionOut)
+from .models import (D_DEAD, FINAL_STATUSES, KINDS, DeadLetter, DeletedSubscription, OptOutSubscribeBody,
+                     StatusSubscribeBody, SubscribeBody, Subscription, SubscriptionDetail, SubscriptionOut)
 from .storage import deliveries_repo, subscriptions_repo
 
 if TYPE_CHECKING:
@@ -36,7 +36,8 @@ def same_key(s: Subscription) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
-def subscribe(caller: Caller, kind: str, body: SubscribeBody | StatusSubscribeBody) -> tuple[Subscription, bool]:
+def subscribe(caller: Caller, kind: str,
+              body: SubscribeBody | StatusSubscribeBody | OptOutSubscribeBody) -> tuple[Subscription, bool]:
     if kind not in KINDS:
         raise ValidationFailed(f"Unknown trigger kind {kind}.")
     url = body.WebHookUri
@@ -49,7 +50,7 @@ def subscribe(caller: Caller, kind: str, body: SubscribeBody | StatusSubscribeBo
             keyword = first_word(body.Keyword)
             if keyword != body.Keyword.strip().upper():
                 raise ValidationFailed("Keyword: give one word, such as JOIN.", field="Keyword")
-    else:
+    elif isinstance(body, StatusSubscribeBody):
         statuses = _statuses(body.Statuses)
     s = Subscription(SubscriptionId=new_id(), AccountId=caller.account_id, Kind=kind, CallbackUrl=url,
                      Secret=secrets.token_urlsafe(32), FromNumber=from_number, Keyword=keyword,
