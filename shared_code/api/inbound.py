@@ -202,6 +202,7 @@ def opt_in(call: Call) -> Any:
 
 _trigger("twilio/optoutregistration", "OptOutWebhook", "optout", "OptOutSubscribeBody", "OptOutChangeEvent",
          "The number that opted out or back in, its contact, the keyword, the direction and where it came from.",
+         "To see it work, text STOP (then START) to your business number from a phone.", visibility="none",
          summary="When a number opts out or back in",
          description="Starts the flow when a number opts out (STOP and its synonyms) or back in (START), by a text, "
                      "by Twilio's opt-out handling or by hand, with the number, its contact and the keyword.")

@@ -16,7 +16,7 @@ from tests.connector.helpers import definition, operations, resolve
 IMPORTANT = {"SendText", "SendReviewRequest", "ProductionWebhook"}
 # Shown normally, so without x-ms-visibility (Microsoft's schema has no "none" value).
 ORDINARY = {"CreateAContact", "UpdateAPowerTextorContact", "GetCampaign", "CancelCampaign", "RescheduleCampaign",
-            "CheckOptOut", "OptOutNumber", "MMSWebhook", "DeliveryStatusWebhook"}
+            "CheckOptOut", "OptOutNumber", "MMSWebhook", "DeliveryStatusWebhook", "OptOutWebhook"}
 PROPER_NOUNS = {"SMS", "MMS", "Google", "ID", "UTC", "STOP"}
 IMPLEMENTATION_WORDS = re.compile(r"\b(our|backend|original (trigger|connector)|as the original)\b", re.I)
 LOCATION = {f"{side}{part}" for side in ("From", "To") for part in ("City", "State", "Zip", "Country")}

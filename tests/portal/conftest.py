@@ -25,13 +25,24 @@ class Portal:
     log: Path
 
 
+def _queues_and_timers_off() -> dict[str, str]:
+    """The portal's devhost lives for the rest of the session on the session's Azurite: its queue
+    and timer functions would take the messages other suites' hosts are waiting for (seen: keyword
+    tests missing their replies). The pages need only HTTP, so the rest is disabled the way Azure
+    disables a function (AzureWebJobs.<name>.Disabled)."""
+    from function_app import app
+
+    return {f"AzureWebJobs.{fn.get_function_name()}.Disabled": "true"
+            for fn in app.get_functions() if fn.get_trigger().type != "httpTrigger"}
+
+
 @pytest.fixture(scope="session")
 def portal(storage: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     from devhost.azurite import free_port
     from tests.support.processes import start_devhost
 
     port = free_port()
-    env = {**os.environ, "AzureWebJobsStorage": storage, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "AzureWebJobsStorage": storage, "PYTHONUNBUFFERED": "1", **_queues_and_timers_off()}
     log = tmp_path_factory.mktemp("portal") / "devhost.log"
     proc = start_devhost(env, port, log)
     try:
