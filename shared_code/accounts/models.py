@@ -87,7 +87,7 @@ class AccountOut(ResponseModel):
     TimeZone: str = doc("Time Zone", "Your account's time zone.")
     KeyId: str = doc("API Key ID", "The id of the API key of this connection.")
     KeyName: str = doc("API Key Name", "The name of the API key of this connection.")
-    KeyExpiresAt: UtcTime | None = doc("API Key Expires At", "When the key expires (UTC), or null if it never does.")
+    KeyExpiresAt: UtcTime | None = doc("API Key Expires At", "When the key expires (UTC); empty if it never does.")
     KeyCreatedAt: UtcTime = doc("API Key Created At", "When the key was made (UTC).")
 
     @classmethod

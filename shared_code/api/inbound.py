@@ -205,4 +205,5 @@ _trigger("twilio/optoutregistration", "OptOutWebhook", "optout", "OptOutSubscrib
          "To see it work, text STOP (then START) to your business number from a phone.", visibility="none",
          summary="When a number opts out or back in",
          description="Starts the flow when a number opts out (STOP and its synonyms) or back in (START), by a text, "
-                     "by Twilio's opt-out handling or by hand, with the number, its contact and the keyword.")
+                     "by Twilio's opt-out handling or by hand, with the number, its contact and the keyword. A STOP "
+                     "from a number already opted out starts nothing.")

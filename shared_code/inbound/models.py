@@ -11,7 +11,7 @@ from ..common.fields import ADVANCED, IMPORTANT, INLINE, INTERNAL, doc
 from ..common.models import EntityModel, RequestModel, ResponseModel, UtcTime
 from ..common.queue_messages import QueueChoice, QueueMessage
 from ..common.storage.names import INBOUND_QUEUE
-from ..triggers.models import MAX_PHONE_INPUT, MMS, SMS, from_number_field, keyword_field
+from ..triggers.models import MAX_PHONE_INPUT, MMS, OPTED_IN, OPTED_OUT, SMS, from_number_field, keyword_field
 
 # keyword actions
 OPT_OUT, OPT_IN, HELP = "optout", "optin", "help"
@@ -19,7 +19,6 @@ OPT_OUT, OPT_IN, HELP = "optout", "optin", "help"
 # (Advanced Opt-Out: the webhook carries OptOutType), or a change by hand (OptOutNumber/OptInNumber)
 SOURCE_KEYWORD, SOURCE_TWILIO, SOURCE_MANUAL = "keyword", "twilio", "manual"
 # the opt-out trigger's Direction, per action
-OPTED_OUT, OPTED_IN = "opted_out", "opted_in"
 DIRECTIONS = {OPT_OUT: OPTED_OUT, OPT_IN: OPTED_IN}
 OPTOUT_EVENT_TYPE = "optout.changed"
 
@@ -69,6 +68,9 @@ class OptOut(EntityModel):
     MessageId: str = ""
     ChangedBy: str = ""            # API key name for manual changes
     ChangedAt: datetime
+    # The state before this change: a re-run of the same keyword text (a queue retry after the
+    # state was written) can still tell whether that text changed anything.
+    WasOptedOut: bool = False
 
 
 class OptOutEvent(EntityModel):
@@ -85,6 +87,9 @@ class OptOutEvent(EntityModel):
     At: datetime
     ReplyDue: bool = False         # a confirmation/help reply must be sent
     Replied: bool = False
+    # Whether the number's state moved (a STOP from a number already opted out is audited but
+    # changes nothing, so the opt-out trigger does not fire for it). Rows older than the field: True.
+    Changed: bool = True
 
 
 # ---------------------------------------------------------------- requests
@@ -202,7 +207,7 @@ class OptOutState(ResponseModel):
     OptedOut: bool = doc("Opted Out", "True when the number must not be texted.")
     Keyword: str = doc("Keyword", "The keyword that changed the state, such as STOP; empty for a change by hand.")
     Source: str = doc("Source", "keyword, twilio or manual; empty when the number never opted out.")
-    ChangedAt: UtcTime | None = doc("Changed At", "When the state last changed (UTC), or null if it never did.")
+    ChangedAt: UtcTime | None = doc("Changed At", "When the state last changed (UTC); empty if it never did.")
     MessageId: str = doc("Message ID", "The received text that changed the state, if any.")
     ChangedBy: str = doc("Changed By", "The API key name of a change by hand.")
 

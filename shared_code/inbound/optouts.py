@@ -37,21 +37,26 @@ DEFAULT_PAGE = 100
 
 
 def _set_state(acct: str, phone: str, opted_out: bool, *, keyword: str, source: str, at: datetime,
-               message_id: str = "", changed_by: str = "") -> OptOut:
-    """Record the state, ETag-guarded; a change older than the stored one (texts processed out
-    of order, or a queue retry) does not overwrite it."""
+               message_id: str = "", changed_by: str = "") -> tuple[OptOut, bool]:
+    """Record the state, ETag-guarded, and say whether it moved (opted out ↔ textable); a change
+    older than the stored one (texts processed out of order, or a queue retry) does not overwrite
+    it. A re-run of the text that wrote the state answers as its first run did, from the state
+    it kept of before."""
     repo = optouts_repo()
 
-    def attempt() -> OptOut:
+    def attempt() -> tuple[OptOut, bool]:
         current = repo.get(acct, phone)
+        if current is not None and message_id and current.MessageId == message_id:
+            return current, current.OptedOut != current.WasOptedOut
         if current is not None and current.ChangedAt > at:
-            return current
+            return current, False
+        was = bool(current and current.OptedOut)
         state = OptOut(Phone=phone, AccountId=acct, OptedOut=opted_out, Keyword=keyword, Source=source,
-                       MessageId=message_id, ChangedBy=changed_by, ChangedAt=at)
+                       MessageId=message_id, ChangedBy=changed_by, ChangedAt=at, WasOptedOut=was)
         if current is not None:
             state.with_etag(current.etag)
         repo.put(state)
-        return state
+        return state, was != opted_out
 
     return retry_on_conflict(attempt, gave_up=ConcurrentUpdate(
         "The opt-out kept changing while it was being updated; try again."))
@@ -64,11 +69,13 @@ def apply_keyword(account: Account, m: InboundMessage) -> OptOutEvent | None:
     if m.KeywordAction not in (OPT_OUT, OPT_IN, HELP) or not m.From:
         return None
     source = SOURCE_TWILIO if m.OptOutType else SOURCE_KEYWORD
+    changed = False
     if m.KeywordAction in (OPT_OUT, OPT_IN):
-        _set_state(account.AccountId, m.From, m.KeywordAction == OPT_OUT, keyword=m.Keyword, source=source,
-                   at=m.ReceivedAt, message_id=m.MessageId)
+        _, changed = _set_state(account.AccountId, m.From, m.KeywordAction == OPT_OUT, keyword=m.Keyword,
+                                source=source, at=m.ReceivedAt, message_id=m.MessageId)
     event = OptOutEvent(Phone=m.From, AccountId=account.AccountId, Action=m.KeywordAction, Keyword=m.Keyword,
-                        Source=source, MessageId=m.MessageId, At=m.ReceivedAt, ReplyDue=not m.OptOutType)
+                        Source=source, MessageId=m.MessageId, At=m.ReceivedAt, ReplyDue=not m.OptOutType,
+                        Changed=changed)
     repo = optouts_repo()
     if repo.add_event(event, m.MessageId):
         log.info("%s from %s (account %s, %s)", m.Keyword, mask(m.From), account.AccountId, source)
@@ -113,9 +120,10 @@ def change(caller: Caller, body: OptOutBody, opted_out: bool) -> OptOutState:
     acct = caller.account_id
     phone = to_e164(body.Phone, region=caller.account.Region, field="Phone")
     now = utcnow()
-    state = _set_state(acct, phone, opted_out, keyword="", source=SOURCE_MANUAL, at=now, changed_by=caller.key.Name)
+    state, changed = _set_state(acct, phone, opted_out, keyword="", source=SOURCE_MANUAL, at=now,
+                                changed_by=caller.key.Name)
     event = OptOutEvent(Phone=phone, AccountId=acct, Action=OPT_OUT if opted_out else OPT_IN, Source=SOURCE_MANUAL,
-                        ChangedBy=caller.key.Name, Reason=body.Reason or "", At=now)
+                        ChangedBy=caller.key.Name, Reason=body.Reason or "", At=now, Changed=changed)
     row_id = new_row_id()
     optouts_repo().add_event(event, row_id)
     log.info("%s %s by hand (account %s)", mask(phone), "opted out" if opted_out else "opted in", acct)
@@ -140,12 +148,16 @@ def change_payload(event: OptOutEvent, contact_id: str = "", contact_name: str =
 def trigger_events(subs: Iterable[Subscription],
                    changes: Iterable[tuple[OptOutEvent, str, str, str]]) -> list[Event]:
     """The opt-out trigger's deliveries for ``changes`` (audit row, its id, contact id, contact
-    name): one per opt-out subscription and opt-out or opt-in; help requests start nothing."""
+    name): one per opt-out subscription whose direction filter admits it, for each opt-out or
+    opt-in that moved the number's state. Help requests start nothing, and neither does a STOP
+    from a number already opted out: the trigger says "opts out", and a flow that counts
+    opt-outs or updates a CRM on one must not see the same opt-out twice."""
     from ..triggers.notify import Event
 
     targets = [s for s in subs if s.Kind == OPTOUT]
     return [Event(s, trigger_key(row_id), OPTOUT_EVENT_TYPE, change_payload(e, contact_id, name))
-            for e, row_id, contact_id, name in changes if e.Action in DIRECTIONS for s in targets]
+            for e, row_id, contact_id, name in changes if e.Action in DIRECTIONS and e.Changed
+            for s in targets if not s.Direction or s.Direction == DIRECTIONS[e.Action]]
 
 
 def _announce(acct: str, event: OptOutEvent, row_id: str) -> None:

@@ -256,8 +256,8 @@ class CampaignOut(ResponseModel):
     Segments: int = doc("Segments", "Segments per text (160 GSM-7 or 70 UCS-2 characters each).")
     Encoding: str = doc("Encoding", "GSM-7 or UCS-2.", visibility=ADVANCED)
     SeriesId: str = doc("Series ID", "Shared by the reminders one action made; empty otherwise.", visibility=ADVANCED)
-    CancelledAt: UtcTime | None = doc("Cancelled At", "When the campaign was cancelled (UTC), or null.")
-    CompletedAt: UtcTime | None = doc("Completed At", "When every text was handed to the carrier (UTC), or null.")
+    CancelledAt: UtcTime | None = doc("Cancelled At", "When the campaign was cancelled (UTC); empty if it was not.")
+    CompletedAt: UtcTime | None = doc("Completed At", "When every text was handed to the carrier (UTC); empty until then.")
     LinkClicks: int = doc("Link Clicks", "How many times the tracked review link was opened; 0 without one.")
 
 
@@ -294,7 +294,7 @@ class LinkStats(ResponseModel):
     Target: str = doc("Review Form", "Where the link sends the browser: the place's Google review form.")
     Clicks: int = doc("Clicks", "How many times the link was opened.")
     CreatedAt: UtcTime = doc("Link Created At", "When the link was made (UTC).")
-    LastClickAt: UtcTime | None = doc("Last Click At", "When the link was last opened (UTC), or null.")
+    LastClickAt: UtcTime | None = doc("Last Click At", "When the link was last opened (UTC); empty if never.")
 
 
 class MessageRecordAccount(ResponseModel):

@@ -19,6 +19,8 @@ from ..web.dropdowns import CONTACT
 SMS, MMS, STATUS, OPTOUT = "sms", "mms", "status", "optout"
 KINDS = (SMS, MMS, STATUS, OPTOUT)
 FINAL_STATUSES = ("delivered", "undelivered", "failed")  # what the delivery-status trigger reports
+# the opt-out trigger's directions (its output's Direction, and its filter)
+OPTED_OUT, OPTED_IN = "opted_out", "opted_in"
 
 # delivery states
 D_SENDING, D_RETRY, D_DELIVERED, D_DEAD, D_GONE = "sending", "retry", "delivered", "dead", "gone"
@@ -34,6 +36,7 @@ class Subscription(EntityModel):
     FromNumber: str = ""           # only texts from this number (E.164)
     Keyword: str = ""              # only texts whose first word is this (upper case)
     Statuses: list[str] = Field(default_factory=list)  # status trigger: which final statuses
+    Direction: str = ""            # opt-out trigger: only opted_out or only opted_in; empty for both
     CreatedAt: datetime
     CreatedBy: str = ""
     CreatedByKeyId: str = ""
@@ -103,9 +106,13 @@ class StatusSubscribeBody(RequestModel):
 
 
 class OptOutSubscribeBody(RequestModel):
-    """The opt-out trigger's subscribe call: every opt-out and opt-in of the account, no filters."""
+    """The opt-out trigger's subscribe call: every opt-out and opt-in of the account, or one
+    direction of them (a dropdown in the designer)."""
 
     WebHookUri: str = _callback()
+    Direction: str | None = doc(
+        "Only Direction", "opted_out to start the flow only when a number opts out, opted_in only when it opts back "
+                          "in; empty for both.", None, visibility=IMPORTANT, schema={"enum": [OPTED_OUT, OPTED_IN]})
 
 
 # ---------------------------------------------------------------- responses
@@ -126,17 +133,20 @@ class SubscriptionOut(ResponseModel):
     FromNumber: str = doc("Only From Number", "Only texts from this number start the flow; empty for all.")
     Keyword: str = doc("Only Keyword", "Only texts starting with this word start the flow; empty for all.")
     Statuses: list[str] = doc("Statuses", "For delivery-status triggers: which final statuses start the flow.")
+    Direction: str = doc("Only Direction", "For opt-out triggers: opted_out or opted_in when the flow starts for one "
+                                           "direction only; empty for both.")
     CreatedAt: UtcTime = doc("Registered At", "When the flow registered (UTC).")
     CreatedBy: str = doc("Registered By", "The name of the API key of the connection.")
     DeadLetterCount: int = doc("Undelivered Notifications", "How many notifications could not be delivered to the "
                                                             "flow after every retry.")
-    LastError: str = doc("Last Error", "The last error the flow's callback answered; empty if none.")
-    LastErrorAt: UtcTime | None = doc("Last Error At", "When that error happened (UTC), or null.")
+    LastError: str = doc("Last Error", "The last error the flow answered with; empty if none.")
+    LastErrorAt: UtcTime | None = doc("Last Error At", "When that error happened (UTC); empty if none.")
 
     @classmethod
     def of(cls, s: Subscription, **values: Any) -> Any:
         return cls(RegistrationId=s.SubscriptionId, Kind=s.Kind, WebHookUri=safe_url(s.CallbackUrl),
                    FromNumber=s.FromNumber, Keyword=s.Keyword, Statuses=s.Statuses if s.Kind == STATUS else [],
+                   Direction=s.Direction,
                    CreatedAt=s.CreatedAt, CreatedBy=s.CreatedBy, DeadLetterCount=s.DeadLetterCount,
                    LastError=s.LastError, LastErrorAt=s.LastErrorAt, **values)
 
@@ -158,7 +168,7 @@ class DeadLetter(ResponseModel):
 
     EventId: str = doc("Event ID", "The text or status event that was not delivered.")
     Attempts: int = doc("Attempts", "How many times delivery was tried.")
-    LastStatus: int = doc("Last HTTP Status", "The last HTTP status the callback answered (0: no answer).")
+    LastStatus: int = doc("Last HTTP Status", "The last HTTP status code the flow answered with (0: no answer).")
     LastError: str = doc("Last Error", "What went wrong the last time.")
     FirstAttemptAt: UtcTime = doc("First Attempt At", "When delivery was first tried (UTC).")
     UpdatedAt: UtcTime = doc("Updated At", "When delivery was last tried (UTC).")

@@ -16,7 +16,7 @@ from ..common.ids import new_id
 from ..common.text.phones import to_e164
 from ..common.text.words import first_word
 from .callbacks import check_url
-from .models import (D_DEAD, FINAL_STATUSES, KINDS, DeadLetter, DeletedSubscription, OptOutSubscribeBody,
+from .models import (D_DEAD, FINAL_STATUSES, KINDS, OPTED_IN, OPTED_OUT, DeadLetter, DeletedSubscription, OptOutSubscribeBody,
                      StatusSubscribeBody, SubscribeBody, Subscription, SubscriptionDetail, SubscriptionOut)
 from .storage import deliveries_repo, subscriptions_repo
 
@@ -31,8 +31,10 @@ def _repo() -> SubscriptionRepository:
 
 
 def same_key(s: Subscription) -> str:
-    """Same kind, callback and filters = the same registration (a retried subscribe)."""
-    text = "\n".join([s.Kind, s.CallbackUrl, s.FromNumber, s.Keyword, ",".join(sorted(s.Statuses))])
+    """Same kind, callback and filters = the same registration (a retried subscribe). The
+    direction joins the text only when set, so registrations made before it keep their key."""
+    parts = [s.Kind, s.CallbackUrl, s.FromNumber, s.Keyword, ",".join(sorted(s.Statuses))]
+    text = "\n".join(parts + [s.Direction] if s.Direction else parts)
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
@@ -42,7 +44,7 @@ def subscribe(caller: Caller, kind: str,
         raise ValidationFailed(f"Unknown trigger kind {kind}.")
     url = body.WebHookUri
     check_url(url)
-    from_number, keyword, statuses = "", "", []
+    from_number, keyword, statuses, direction = "", "", [], ""
     if isinstance(body, SubscribeBody):
         if body.FromNumber:
             from_number = to_e164(body.FromNumber, region=caller.account.Region, field="FromNumber")
@@ -52,9 +54,14 @@ def subscribe(caller: Caller, kind: str,
                 raise ValidationFailed("Keyword: give one word, such as JOIN.", field="Keyword")
     elif isinstance(body, StatusSubscribeBody):
         statuses = _statuses(body.Statuses)
+    elif body.Direction:
+        direction = body.Direction.strip().lower()
+        if direction not in (OPTED_OUT, OPTED_IN):
+            raise ValidationFailed(f"Direction: give {OPTED_OUT} or {OPTED_IN}, or leave it empty for both.",
+                                   field="Direction")
     s = Subscription(SubscriptionId=new_id(), AccountId=caller.account_id, Kind=kind, CallbackUrl=url,
                      Secret=secrets.token_urlsafe(32), FromNumber=from_number, Keyword=keyword,
-                     Statuses=statuses, CreatedAt=utcnow(), CreatedBy=caller.key.Name,
+                     Statuses=statuses, Direction=direction, CreatedAt=utcnow(), CreatedBy=caller.key.Name,
                      CreatedByKeyId=caller.key.KeyId)
     made, created = _repo().create_once(s, same_key(s))
     log.info("subscription %s %s (%s, account %s, host %s)", made.SubscriptionId,

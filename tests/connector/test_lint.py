@@ -1,17 +1,24 @@
 """The certification rules we can state as code, each with its source, checked offline on the
 generated definition (``paconn validate`` and the Swagger Validator need an online login).
 
-Sources (Microsoft's Power Platform connector docs, the powerplatform-developerhub repository):
-- VALIDATOR: "Fix Swagger Validator errors" (connectors/custom-connectors, the Swagger
-  Validator's error catalogue), https://learn.microsoft.com/connectors/custom-connectors/
-- EXTENSIONS: "Extend an OpenAPI definition for a custom connector" (openapi-extensions:
-  x-ms-visibility, x-ms-trigger-hint, x-ms-capabilities, x-ms-dynamic-values),
+Sources (Microsoft's Power Platform connector docs on learn.microsoft.com, the
+powerplatform-developerhub repository's pages):
+- VALIDATOR: "Fix Swagger Validator errors", the Swagger Validator's error catalogue
+  (OperationHasManyResponsesWithSchema and the others),
+  https://learn.microsoft.com/connectors/custom-connectors/certification-swagger-validator-rules
+- EXTENSIONS: "Extend an OpenAPI definition for a custom connector" (x-ms-visibility,
+  x-ms-trigger-hint, x-ms-capabilities, x-ms-dynamic-values),
   https://learn.microsoft.com/connectors/custom-connectors/openapi-extensions
-- TEST_CONNECTION: "Implement test connection",
+- TEST_CONNECTION: "Implement test connection" (a GET callable with no or fixed parameters),
   https://learn.microsoft.com/connectors/custom-connectors/test-connection
-- CHECKLIST: "Get your connector certified" / submission checklist and the string guidance for
-  certified connectors (summaries in sentence case, at most 80 characters, no trailing period;
-  descriptions are sentences; title distinct, contact and privacy policy filled in),
+- STRINGS: "Learn best practices for string fields" (title at most 30 characters, no word API
+  in the title or description, summaries in sentence case, at most 80 characters, ending
+  alphanumeric, without a slash; descriptions are sentences),
+  https://learn.microsoft.com/connectors/custom-connectors/connector-string-guidance
+- CODING: "Follow coding standards" (operations have a summary and a description ending with a
+  period), https://learn.microsoft.com/connectors/custom-connectors/coding-standards
+- CHECKLIST: "Get your connector certified" (title distinct from existing connectors, contact
+  and privacy policy filled in),
   https://learn.microsoft.com/connectors/custom-connectors/submit-certification
 
 An operation shown as an ordinary one (no x-ms-visibility: Microsoft's schema has no "none") is
@@ -36,6 +43,7 @@ from .helpers import CONNECTOR, ROOT, definition, operations, resolve
 Doc = dict[str, Any]
 CERTIFIED_TITLE = "Power Textor"
 MAX_SUMMARY = 80
+MAX_TITLE = 30
 # Words a summary may capitalise after its first word: proper nouns and acronyms.
 PROPER = ("Power Automate", "Google Place ID", "Google", "Twilio", "API", "SMS", "MMS", "ID", "IDs", "URL",
           "UTC", "ISO", "STOP", "START", "HELP")
@@ -147,14 +155,14 @@ def _not_sentence_case(summary: str) -> bool:
 
 
 def sentence_case_summaries(doc: Doc) -> list[str]:
-    """CHECKLIST string guidance: operation summaries in sentence case (first word capitalised,
+    """STRINGS: operation summaries in sentence case (first word capitalised,
     the rest lower case but for proper nouns and acronyms, PROPER)."""
     return [f"{op['operationId']}: {op.get('summary')!r}" for _, _, op in _ops(doc)
             if _not_sentence_case(str(op.get("summary", "")))]
 
 
 def summary_length_and_period(doc: Doc) -> list[str]:
-    """CHECKLIST string guidance: a summary (operation summary, x-ms-summary) is at most 80
+    """STRINGS: a summary (operation summary, x-ms-summary) is at most 80
     characters and does not end with a period."""
     out = []
     for where, text in maker_strings(doc):
@@ -164,13 +172,13 @@ def summary_length_and_period(doc: Doc) -> list[str]:
 
 
 def descriptions_end_with_a_period(doc: Doc) -> list[str]:
-    """CHECKLIST string guidance: descriptions are full sentences ending with a period."""
+    """STRINGS, CODING: descriptions are full sentences ending with a period."""
     return [f"{where}: {text!r}" for where, text in maker_strings(doc)
             if where.endswith("description") and not text.rstrip().endswith(".")]
 
 
 def implementation_words(doc: Doc) -> list[str]:
-    """CHECKLIST string guidance: maker strings say what an action does for the maker, not how
+    """STRINGS: maker strings say what an action does for the maker, not how
     the service is built (IMPLEMENTATION_WORDS)."""
     out = []
     for where, text in maker_strings(doc):
@@ -218,6 +226,16 @@ def distinct_title(doc: Doc) -> list[str]:
         CERTIFIED_TITLE.lower() else []
 
 
+def title_and_description_words(doc: Doc) -> list[str]:
+    """STRINGS: the title has at most 30 characters, and neither it nor the description has the
+    word API."""
+    info = doc.get("info", {})
+    found = [f"info.title has {len(info.get('title', ''))} characters (at most {MAX_TITLE})"] \
+        if len(info.get("title", "")) > MAX_TITLE else []
+    return found + [f"info.{key} has the word API" for key in ("title", "description")
+                    if re.search(r"\bAPI\b", info.get(key, ""))]
+
+
 def contact_email(doc: Doc) -> list[str]:
     """CHECKLIST: info.contact has a name, a URL and an email."""
     contact = doc.get("info", {}).get("contact", {})
@@ -237,7 +255,7 @@ Rule = Callable[[Doc], list[str]]
 RULES: dict[str, Rule] = {f.__name__: f for f in (
     many_responses_with_schema, schema_on_error_responses, visibility_on_every_operation, sentence_case_summaries,
     summary_length_and_period, descriptions_end_with_a_period, implementation_words, connection_test,
-    trigger_hint, dynamic_parameters, distinct_title, contact_email)}
+    trigger_hint, dynamic_parameters, distinct_title, title_and_description_words, contact_email)}
 @pytest.mark.parametrize("name", list(RULES))
 def test_rule(name: str) -> None:
     assert RULES[name](definition()) == []
@@ -263,6 +281,7 @@ MUTATIONS: dict[str, Callable[[Doc], None]] = {
     "trigger_hint": lambda d: next(op for _, _, op in _ops(d) if "x-ms-trigger" in op).update({"x-ms-trigger-hint": ""}),
     "dynamic_parameters": lambda d: _a_dropdown(d).pop("parameters"),
     "distinct_title": lambda d: d["info"].update(title="Power Textor"),
+    "title_and_description_words": lambda d: d["info"].update(description="Sends texts through our SMS API."),
     "contact_email": lambda d: d["info"]["contact"].pop("email"),
 }
 

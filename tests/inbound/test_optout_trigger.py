@@ -131,3 +131,73 @@ def test_unsubscribing_stops_the_trigger(api, tenant, receiver, fake, fast_host)
     time.sleep(1.5)
     assert [h.json["Direction"] for h in receiver.hits(path)] == ["opted_out"]
     assert data(api.get("subscriptions")) == []
+
+
+def test_a_stop_from_a_number_already_opted_out_is_audited_but_starts_nothing(api, tenant, receiver, fake, fast_host):
+    """A customer who texts STOP twice opted out once: a flow counting opt-outs or updating a
+    CRM must not see the second; the same holds for a change by hand that changes nothing."""
+    path = receiver.new_path()
+    subscribe(api, receiver.url(path), route=ROUTE)
+    x = new_phone()
+    text(fast_host, fake, text_params(x, tenant.phone, "STOP"))
+    assert len(receiver.wait(path)) == 1
+    text(fast_host, fake, text_params(x, tenant.phone, "unsubscribe"))
+    assert wait_until(lambda: len(data(api.get("optouts/check", params={"Phone": x}))["History"]) == 2)
+    data(api.post("optouts/optout", {"Phone": x, "Reason": "asked again"}))
+    text(fast_host, fake, text_params(x, tenant.phone, "START"))
+    hits = receiver.wait(path, 2)
+    data(api.post("optouts/optin", {"Phone": x}))  # already textable
+    time.sleep(1.5)
+    assert [(h.json["Direction"], h.json["Keyword"]) for h in receiver.hits(path)] == [
+        ("opted_out", "STOP"), ("opted_in", "START")]
+    assert len(hits) == 2
+    history = data(api.get("optouts/check", params={"Phone": x}))["History"]
+    assert [(h["Action"], h["Keyword"]) for h in history] == [
+        ("optin", ""), ("optin", "START"), ("optout", ""), ("optout", "UNSUBSCRIBE"), ("optout", "STOP")]
+
+
+def test_the_direction_filter_starts_the_flow_for_one_direction_only(api, tenant, receiver, fake, fast_host):
+    ins, outs = receiver.new_path(), receiver.new_path()
+    sub, _ = subscribe(api, receiver.url(ins), route=ROUTE, Direction="opted_in")
+    assert sub["Direction"] == "opted_in"
+    subscribe(api, receiver.url(outs), route=ROUTE, Direction="OPTED_OUT")
+    x = new_phone()
+    text(fast_host, fake, text_params(x, tenant.phone, "STOP"))
+    text(fast_host, fake, text_params(x, tenant.phone, "START"))
+    assert [h.json["Direction"] for h in receiver.wait(ins)] == ["opted_in"]
+    assert [h.json["Direction"] for h in receiver.wait(outs)] == ["opted_out"]
+    time.sleep(1.0)
+    assert len(receiver.hits(ins)) == 1 and len(receiver.hits(outs)) == 1
+    bad = api.post(ROUTE, {"WebHookUri": receiver.url(receiver.new_path()), "Direction": "sideways"})
+    assert bad.status_code == 400 and bad.json()["Error"]["Field"] == "Direction", bad.text
+
+
+def test_a_stop_retried_after_a_crash_between_its_state_and_its_audit_row_still_fires(
+        api, tenant, receiver, twilio, monkeypatch):
+    """The state is written first; if the worker dies before the audit row, the retry finds the
+    number already opted out by this very text and must still start the flow, once."""
+    from shared_code.inbound import receive as inbound
+    from shared_code.inbound.storage import OptOutRepository
+
+    path = receiver.new_path()
+    subscribe(api, receiver.url(path), route=ROUTE)
+    x = new_phone()
+    raw = json.dumps({"a": tenant.account_id, "p": text_params(x, tenant.phone, "STOP"),
+                      "r": "2026-12-01T11:00:00.000Z"}).encode()
+    real = OptOutRepository.add_event
+
+    def crash(self, e, event_id):  # noqa: ANN001, ANN202
+        raise ConnectionError("the worker died")
+
+    monkeypatch.setattr(OptOutRepository, "add_event", crash)
+    try:
+        inbound.on_inbound(raw)
+    except ConnectionError:
+        pass
+    assert opted_out(api, x) and receiver.hits(path) == []
+    monkeypatch.setattr(OptOutRepository, "add_event", real)
+    inbound.on_inbound(raw)
+    hits = receiver.wait(path)
+    time.sleep(1.0)
+    assert [(h.json["Phone"], h.json["Direction"]) for h in receiver.hits(path)] == [(x, "opted_out")]
+    assert len(hits) == 1
