@@ -15,8 +15,8 @@ from ..common.clock import utcnow
 from ..common.context import repos
 from ..common.ids import new_desc_id
 from ..common.storage.names import INBOUND, OPT_OUT_LOG, OPT_OUTS
-from ..common.storage.rows import (MAX_TRANSACTION_OPS, StorageConflict, create_op, from_row, get_row, replace_op, to_row,
-                                   transact)
+from ..common.storage.rows import (MAX_TRANSACTION_OPS, StorageConflict, create_op, from_row, get_row, insert_if_absent,
+                                   replace_op, to_row, transact)
 from ..common.storage.tables import TableStore, query_prefix
 from .models import InboundMessage, OptOut, OptOutEvent
 
@@ -146,14 +146,8 @@ class OptOutRepository:
         return f"{phone}_{event_id}"
 
     def add_event(self, e: OptOutEvent, event_id: str) -> bool:
-        """Insert-if-absent: False when this event (e.g. this message's keyword) is already logged."""
-        try:
-            transact(self.log, [create_op(to_row(e, e.AccountId, self.event_key(e.Phone, event_id)))])
-            return True
-        except StorageConflict as err:
-            if err.kind == "exists":
-                return False
-            raise
+        """False when this event (e.g. this message's keyword) is already logged."""
+        return insert_if_absent(self.log, to_row(e, e.AccountId, self.event_key(e.Phone, event_id)))
 
     def get_event(self, acct: str, phone: str, event_id: str) -> OptOutEvent | None:
         row = get_row(self.log, acct, self.event_key(phone, event_id))

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from ..common.errors import Forbidden
 from ..common.storage.names import SECRETS
-from ..common.storage.rows import get_row
+from ..common.storage.rows import get_row, insert_if_absent
 from ..web.request import ApiRequest
 
 CSRF_FIELD = "csrf_token"
@@ -37,18 +37,14 @@ def deployment_secret() -> bytes:
         return _secret
     with _lock:
         if _secret is None:
-            from azure.core.exceptions import ResourceExistsError
-
             from ..common.context import repos
 
             table = repos().store.table(SECRETS)
             row = get_row(table, "portal", "csrf")
             if row is None:
-                try:
-                    table.create_entity({"PartitionKey": "portal", "RowKey": "csrf",
+                # made here, or by another instance first: either way the stored one is the key
+                insert_if_absent(table, {"PartitionKey": "portal", "RowKey": "csrf",
                                          "Value": secrets.token_hex(SECRET_BYTES)})
-                except ResourceExistsError:
-                    pass  # another instance made it first: use theirs
                 row = get_row(table, "portal", "csrf")
             _secret = bytes.fromhex(row["Value"])
     return _secret

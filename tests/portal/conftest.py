@@ -31,14 +31,12 @@ def _queues_and_timers_off() -> dict[str, str]:
     """The portal's devhost lives for the rest of the session on the session's Azurite: its queue
     and timer functions would take the messages other suites' hosts are waiting for (seen: keyword
     tests missing their replies). The pages need only HTTP, so the rest is disabled the way Azure
-    disables a function (AzureWebJobs.<name>.Disabled). The names come from a fresh interpreter:
-    the app in this process may be indexed already, and a FunctionApp indexes only once."""
-    import sys
+    disables a function (AzureWebJobs.<name>.Disabled). The names come from devhost's own
+    indexing, which lets an app indexed before in this process be indexed again."""
+    from devhost.validation import validate
+    from function_app import app
 
-    code = ("from function_app import app\n"
-            "print(*(f.get_function_name() for f in app.get_functions() if f.get_trigger().type != 'httpTrigger'))")
-    names = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-                           timeout=60).stdout.split()
+    names = [f.get_function_name() for f in validate(app) if f.get_trigger().type != "httpTrigger"]
     assert names, "the app has no queue or timer functions?"
     return {f"AzureWebJobs.{name}.Disabled": "true" for name in names}
 

@@ -144,6 +144,18 @@ def transact(table: "TableClient", ops: Sequence[Op]) -> list[dict[str, Any]]:
         raise StorageConflict(kind) from err
 
 
+def insert_if_absent(table: "TableClient", row: dict[str, Any]) -> bool:
+    """Write a row that must be made once (an audit entry, a shared secret): True when this call
+    made it, False when it was already there — a retry, or another instance first."""
+    try:
+        transact(table, [create_op(row)])
+        return True
+    except StorageConflict as err:
+        if err.kind == "exists":
+            return False
+        raise
+
+
 def get_row(table: "TableClient", pk: str, rk: str) -> Any | None:
     from azure.core.exceptions import ResourceNotFoundError
 
