@@ -3,6 +3,9 @@
 import azure.functions as func
 
 from functions import http, inbound, pipeline, portal
+from shared_code.common import logs
+
+logs.configure()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 

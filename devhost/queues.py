@@ -51,7 +51,12 @@ class QueueClients:
             client = self._clients.get(key)
         if client is not None:
             return client
-        client = QueueClient.from_connection_string(connection_string, queue_name)
+        from azure.core.pipeline.transport import RequestsTransport
+
+        # as the app's own clients (shared_code.common.storage.connection.transport): no
+        # ~/.netrc or proxy lookups on every poll
+        client = QueueClient.from_connection_string(connection_string, queue_name,
+                                                    transport=RequestsTransport(use_env_settings=False))
         if create:
             try:
                 client.create_queue()

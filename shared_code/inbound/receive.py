@@ -194,9 +194,12 @@ def process_many(account_id: str, texts: list[tuple[dict[str, str], datetime]]) 
     # deliveries were claimed must not lose them; a claimed one is not posted twice (notify.py).
     changes = [(m, e) for (m, _), e in zip(stored, events) if e is not None]
     delivered = fan_out_many(account, [m for m, _ in stored], changes)
+    # one INFO line per group, the texts at DEBUG: each record is billed in Application Insights
+    log.info("%d text(s) for account %s (%d new): %d flow notification(s)", len(stored), account_id,
+             sum(1 for _, created in stored if created), sum(delivered.values()))
     for (m, created), event in zip(stored, events):
-        log.info("text %s from %s (%s): %d flow(s)", m.MessageId, mask(m.From), "new" if created else "again",
-                 delivered.get(m.MessageId, 0))
+        log.debug("text %s from %s (%s): %d flow(s)", m.MessageId, mask(m.From), "new" if created else "again",
+                  delivered.get(m.MessageId, 0))
         if event is not None and event.ReplyDue and not event.Replied:
             _reply(account, m, event)
     return ["stored" if created else "duplicate" for _, created in stored]

@@ -163,6 +163,7 @@ def test_the_direction_filter_starts_the_flow_for_one_direction_only(api, tenant
     subscribe(api, receiver.url(outs), route=ROUTE, Direction="OPTED_OUT")
     x = new_phone()
     text(fast_host, fake, text_params(x, tenant.phone, "STOP"))
+    assert wait_until(lambda: opted_out(api, x))  # texts are queued: the START must come second
     text(fast_host, fake, text_params(x, tenant.phone, "START"))
     assert [h.json["Direction"] for h in receiver.wait(ins)] == ["opted_in"]
     assert [h.json["Direction"] for h in receiver.wait(outs)] == ["opted_out"]

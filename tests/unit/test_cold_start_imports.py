@@ -13,7 +13,8 @@ HEAVY = ["azure.data.tables", "azure.storage.queue", "azure.storage.blob", "azur
 # the page modules load on the first page request.
 INDEX_TIME_SHARED = ["shared_code", "shared_code.api", "shared_code.api.account", "shared_code.api.contacts",
                      "shared_code.api.groups", "shared_code.api.inbound", "shared_code.api.messages",
-                     "shared_code.api.places", "shared_code.messaging", "shared_code.messaging.catalog", "shared_code.web",
+                     "shared_code.api.places", "shared_code.common", "shared_code.common.logs",
+                     "shared_code.messaging", "shared_code.messaging.catalog", "shared_code.web",
                      "shared_code.web.dropdowns", "shared_code.web.operations"]
 
 

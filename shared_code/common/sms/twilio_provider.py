@@ -106,6 +106,7 @@ class TwilioProvider:
         http_log.setLevel(logging.WARNING)  # twilio logs query strings (phone numbers) at INFO
         http = TwilioHttpClient(timeout=settings.sms_timeout_seconds, logger=http_log)
         if http.session is not None:   # one pool per scheme, sized for the worker threads
+            http.session.trust_env = False  # no ~/.netrc or proxy lookups on every text (storage.connection)
             for scheme in ("https://", "http://"):
                 http.session.mount(scheme, HTTPAdapter(pool_maxsize=POOL_SIZE))
         base_url = (settings.twilio_api_base_url or "").rstrip("/")
@@ -146,8 +147,10 @@ class TwilioProvider:
             log.warning("twilio send to=%s campaign=%s failed: %s", mask(message.to),
                         message.campaign_id, getattr(mapped, "message", type(err).__name__))
             raise mapped from err
-        log.info("twilio send to=%s campaign=%s sid=%s status=%s", mask(message.to),
-                 message.campaign_id, created.sid, created.status)
+        # DEBUG: the recipient row keeps the sid and status; a line per text at INFO would be a
+        # billed Application Insights record per text (common/logs.py)
+        log.debug("twilio send to=%s campaign=%s sid=%s status=%s", mask(message.to),
+                  message.campaign_id, created.sid, created.status)
         return SendResult(sid=created.sid, status=str(created.status or "queued"),
                           segments=_segments(created.num_segments))
 

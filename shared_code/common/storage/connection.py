@@ -47,9 +47,21 @@ def credential(settings: Settings) -> Any:
     return DefaultAzureCredential(managed_identity_client_id=settings.storage_client_id)
 
 
+def transport() -> Any:
+    """The HTTP transport of every storage client: requests without reading the environment
+    (``trust_env``). Left on, requests looks for ~/.netrc, the proxy variables and
+    REQUESTS_CA_BUNDLE on every call — about a tenth of the app's CPU per received text
+    (bench/cost_per_text.py, py-spy) — and a storage account is never reached through a proxy
+    or with netrc credentials here."""
+    from azure.core.pipeline.transport import RequestsTransport
+
+    return RequestsTransport(use_env_settings=False)
+
+
 def build_client(cls: type[C], settings: Settings, service: Service, *args: Any, **kwargs: Any) -> C:
     """``cls`` (a TableServiceClient, QueueClient, BlobServiceClient …) for this storage;
     ``args``/``kwargs`` follow the account URL or connection string (a queue's name …)."""
+    kwargs.setdefault("transport", transport())
     conn = connection_string(settings)
     if conn:
         return cls.from_connection_string(conn, *args, **kwargs)  # type: ignore[attr-defined]
