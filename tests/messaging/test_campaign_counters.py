@@ -179,3 +179,33 @@ def test_concurrent_batches_on_several_workers_count_exactly(api, tenant, twilio
     assert sorted(counts) == sorted(phones) and set(counts.values()) == {1}
     assert _counts(_listed(api, campaign_id)) == ("Sent", 400, 400, 0, 0, 0, 0, 0)
     assert sum(campaigns_repo().counts(campaign_id).values()) == 400
+
+
+def test_a_campaign_from_before_the_counters_is_counted_by_one_scan_then_frozen(api, tenant):
+    """Dispatched before counter rows existed (Counters 0, no counter rows): the first read
+    counts its recipients, and once all are final the figures stay on its row (a read after
+    its recipients' rows are gone still answers them)."""
+    from shared_code.common.clock import utcnow
+    from shared_code.common.storage.names import RECIPIENTS
+    from shared_code.common.storage.rows import delete_op, transact
+    from shared_code.messaging.models import Recipient
+    from shared_code.messaging.storage import COUNTS_FROZEN, campaigns_repo
+
+    store, now = campaigns_repo(), utcnow()
+    phones = [new_phone("718") for _ in range(5)]
+    campaign_id = _record(tenant.account_id, phones)
+    c = store.get(tenant.account_id, campaign_id)
+    c.Status, c.DispatchedAt, c.DispatchCompletedAt, c.DispatchedCount = "Sending", now, now, 5
+    store.replace(c)
+    store.get(tenant.account_id, campaign_id)  # Counters 0: no counter rows are written
+    statuses = ["delivered", "delivered", "undelivered", "failed", "skipped"]
+    store.create_recipients(campaign_id, [Recipient(Phone=p, AccountId=tenant.account_id, Status=s, UpdatedAt=now)
+                                          for p, s in zip(phones, statuses)])
+    assert sum(store.counts(campaign_id).values()) == 0
+    first = data(api.get(f"campaigns/{campaign_id}"))
+    assert _counts(first) == ("Sent", 4, 3, 2, 2, 1, 1, 0), first
+    assert store.get(tenant.account_id, campaign_id).Counters == COUNTS_FROZEN
+    table = store.store.table(RECIPIENTS)
+    transact(table, [delete_op(campaign_id, p) for p in phones])  # no scan could count them now
+    assert _counts(data(api.get(f"campaigns/{campaign_id}"))) == _counts(first)
+    assert _counts(_listed(api, campaign_id)) == _counts(first)
