@@ -279,7 +279,8 @@ class CampaignRepository:
         totals = dict.fromkeys(COUNTED_STATUSES, 0)
         for row in self._t(RECIPIENTS).query_entities(
                 "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
-                parameters={"pk": campaign_id, "lo": COUNTER_PREFIX, "hi": COUNTER_PREFIX + "~"}):
+                parameters={"pk": campaign_id, "lo": COUNTER_PREFIX, "hi": COUNTER_PREFIX + "~"},
+                select=list(COUNTED_STATUSES)):
             for s in COUNTED_STATUSES:
                 totals[s] += int(row.get(s, 0) or 0)
         return totals
