@@ -23,7 +23,7 @@ from devhost.http import HttpFrontend
 from devhost.invocation import Invoker
 from devhost.queues import QueueClients, QueueListener
 from devhost.settings import HostConfig, resolve_queue_lease, storage_connection_string, sync_thread_count
-from devhost.timers import Schedule, TimerRunner, utcnow
+from devhost.timers import ListenerLock, Schedule, TimerRunner, utcnow
 from devhost.validation import http_methods
 
 log = logging.getLogger("devhost")
@@ -184,7 +184,13 @@ class DevHost:
         listener.start()
 
     def _start_timer(self, function: FunctionInfo) -> None:
-        runner = TimerRunner(function, self.invoker, Schedule(function.trigger.schedule))  # checked at start
+        try:
+            lock: ListenerLock | None = ListenerLock(self._connection_override or storage_connection_string(),
+                                                     function.name)
+        except KeyError as exc:
+            log.warning("%s: timer runs without its singleton lock: %s", function.name, exc.args[0])
+            lock = None
+        runner = TimerRunner(function, self.invoker, Schedule(function.trigger.schedule), lock)  # checked at start
         self._timers.append(runner)
         runner.start()
 

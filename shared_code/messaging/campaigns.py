@@ -23,20 +23,16 @@ from .compose import (REVIEW_LINK, Audience, Content, build_content, event_day, 
                       send_times)
 from .media import Attachment
 from .models import (
-    ACCEPTED,
     CANCELLED,
-    CANCELLED_R,
-    DELIVERED,
-    FAILED,
     NOT_DISPATCHED,
     PENDING,
     QUEUED,
+    QUEUED_R,
     SCHEDULED,
     SENDING,
     SENDING_R,
     SENT,
-    SKIPPED,
-    UNDELIVERED,
+    SENT_R,
     Campaign,
     CampaignGroup,
     CampaignOut,
@@ -50,12 +46,13 @@ from .models import (
     RescheduleBody,
     SendBody,
 )
-from .storage import campaigns_repo
+from .storage import COUNTED_STATUSES, COUNTS_FROZEN, apply_counts, campaigns_repo
 
 if TYPE_CHECKING:
     from ..web.idempotency import Attempt
 
 NOW_SLACK = timedelta(seconds=1)
+LIST_COUNT_READS = 8  # campaigns of a list page whose counters are read at once
 KEPT_CHANGING = "The campaign kept changing; try again."
 
 
@@ -166,28 +163,49 @@ def enqueue_dispatch(c: Campaign, now: datetime) -> None:
 # ---------------------------------------------------------------- read
 
 def refresh_counts(c: Campaign) -> Campaign:
-    """Counters come from the recipients (one projection scan); they are written back when
-    they changed. The campaign is Sent once dispatch has recorded that it stored the whole
-    audience and every one of those recipients is final — also when the audience was empty."""
-    if c.Status in NOT_DISPATCHED:
+    """The campaign with its counters as they are now — what GET and the list both answer.
+
+    A campaign dispatched with counter rows reads them (one query of COUNTER_SHARDS rows,
+    whatever its size); nothing is written: its writers keep the counters and make it Sent.
+    The one exception is recovery: a writer that died between its last recipient write and
+    marking the campaign Sent leaves that to the next reader (a retried message finds nothing
+    left to move, so no writer would).
+
+    A campaign dispatched before counter rows existed (Counters 0) is counted by a scan, as it
+    always was, and the figures written back. Its writers keep no counters, and one that read
+    the campaign before a conversion could move a recipient during it, so it is never converted
+    to counter rows; once it is Sent and every recipient is final (no receipt can move one
+    again) its figures are frozen on the row (COUNTS_FROZEN) and the scan is never run again."""
+    if c.Status in NOT_DISPATCHED or c.Counters == COUNTS_FROZEN:
         return c
-    counts = {s: 0 for s in (PENDING, SENDING_R, "queued", "sent", DELIVERED, UNDELIVERED, FAILED, SKIPPED,
-                             CANCELLED_R)}
+    store = campaigns_repo()
+    if c.Counters > 0:
+        counts = store.counts(c.CampaignId)
+        apply_counts(c, counts)
+        if c.Status == SENDING and c.DispatchCompletedAt is not None and not c.PendingCount:
+            done = store.complete_if_done(c.AccountId, c.CampaignId, utcnow())
+            if done is not None:
+                return done
+        return c
+    return _scan_counts(c)
+
+
+def _scan_counts(c: Campaign) -> Campaign:
+    """Counters of a pre-counter campaign from its recipients (one projection scan), written
+    back when they changed. It is Sent once dispatch has recorded that it stored the whole
+    audience and every one of those recipients is out of pending/sending."""
+    counts = dict.fromkeys(COUNTED_STATUSES, 0)
     for row in campaigns_repo().list_recipients(c.CampaignId, select=["Status"]):
         counts[row.get("Status", PENDING)] = counts.get(row.get("Status", PENDING), 0) + 1
     total = sum(counts.values())
-    accepted = sum(counts[s] for s in ACCEPTED)
-    new = dict(Reach=total - counts[SKIPPED] - counts[CANCELLED_R], SentCount=accepted,
-               DeliveredCount=counts[DELIVERED], UndeliveredCount=counts[UNDELIVERED] + counts[FAILED],
-               FailedCount=counts[FAILED], SkippedCount=counts[SKIPPED],
-               PendingCount=counts[PENDING] + counts[SENDING_R])
+    changed = apply_counts(c, counts)
     dispatched = c.DispatchCompletedAt is not None and total >= c.DispatchedCount
     done = c.Status == SENDING and dispatched and counts[PENDING] + counts[SENDING_R] == 0
-    if any(getattr(c, k) != v for k, v in new.items()) or done:
-        for k, v in new.items():
-            setattr(c, k, v)
-        if done:
-            c.Status, c.CompletedAt = SENT, utcnow()
+    if done:
+        c.Status, c.CompletedAt = SENT, utcnow()
+    if c.Status == SENT and not any(counts[s] for s in (PENDING, SENDING_R, QUEUED_R, SENT_R)):
+        c.Counters, changed = COUNTS_FROZEN, True
+    if changed or done:
         try:
             campaigns_repo().replace(c)
         except StorageConflict:
@@ -256,9 +274,17 @@ def list_campaigns(caller: Caller, query: CampaignQuery) -> Page[CampaignOut]:
     items: list[Campaign] = []
     for c in campaigns_repo().list(caller.account_id, after, status):
         if len(items) == top:
-            return Page([campaign_data(x) for x in items], encode_token(items[-1].CampaignId))
+            return Page(_with_counts(items), encode_token(items[-1].CampaignId))
         items.append(c)
-    return Page([campaign_data(x) for x in items])
+    return Page(_with_counts(items))
+
+
+def _with_counts(items: list[Campaign]) -> list[CampaignOut]:
+    """The page's campaigns with their counters read as GET reads them (the same source), a
+    few at once: one counter query per dispatched campaign."""
+    from ..common.fanout import map_concurrently
+
+    return [campaign_data(c) for c in map_concurrently(refresh_counts, items, LIST_COUNT_READS)]
 
 
 def list_recipients(caller: Caller, campaign_id: str, query: RecipientQuery) -> Page[RecipientOut]:

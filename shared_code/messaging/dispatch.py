@@ -28,10 +28,10 @@ from .models import (
     Recipient,
     SendMessage,
 )
-from .storage import CONTACT_IDS, NUMBERS, campaigns_repo
+from .storage import CONTACT_IDS, COUNTER_SHARDS, NUMBERS, campaigns_repo
 
 log = logging.getLogger("powertextor.dispatch")
-CHUNK = MAX_SEND_BATCH  # one table transaction, one send message
+CHUNK = MAX_SEND_BATCH  # one table transaction (with its counter row), one send message
 CONTACT_BATCH = 5_000  # contact ids looked up together
 
 
@@ -102,7 +102,8 @@ def _mark_sending(c: Campaign, now: datetime) -> Campaign | None:
             return None
         if c.Status not in NOT_DISPATCHED:
             return c
-        c.Status, c.DispatchedAt = SENDING, now
+        # no recipient exists yet, so every write of one from now on keeps the counter rows
+        c.Status, c.DispatchedAt, c.Counters = SENDING, now, COUNTER_SHARDS
         store.replace(c)
         return store.reload(c) or c
 
@@ -125,6 +126,10 @@ def _record_completion(c: Campaign, count: int, now: datetime, *, nothing_to_sen
 
     if retry_on_conflict(attempt, first=c, reread=store.reload) is None:
         return  # the campaign vanished meanwhile
+    if c.Counters > 0:
+        # the last send batch may have finished before this record: then it is Sent here
+        store.complete_if_done(c.AccountId, c.CampaignId, now)
+        return
     if nothing_to_send:
         from .campaigns import refresh_counts
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, ClassVar
 
-from pydantic import ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, PrivateAttr, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from ..addressbook.models import MAX_NAME_CHARS, GroupSummary
@@ -88,9 +88,18 @@ class Campaign(EntityModel):
     EventDate: str = ""            # YYYY-MM-DD, reminders only
     SeriesId: str = ""             # reminders made by one action share it
     LinkCode: str = ""             # tracked review link, if any
+    # How its counters are kept (storage.CampaignRepository.counts): the number of counter
+    # shards in its Recipients partition, set by dispatch before the first recipient exists;
+    # 0 = a campaign dispatched before counters existed (counted by a scan); COUNTS_FROZEN =
+    # such a campaign whose recipients are all final, its counts kept on this row for good.
+    Counters: int = 0
 
 
 class Recipient(EntityModel):
+    # The status as stored (None: not stored yet): a write moves the campaign's counters from
+    # this status to ``Status`` in the same transaction (storage.CampaignRepository).
+    _stored_status: str | None = PrivateAttr(default=None)
+
     Phone: str
     AccountId: str
     ContactId: str = ""
@@ -108,6 +117,9 @@ class Recipient(EntityModel):
     # claim), and it is cleared only once an outcome is written.
     UncertainSince: datetime | None = None
     UpdatedAt: datetime
+
+    def model_post_init(self, context: object, /) -> None:
+        self._stored_status = self.Status
 
 
 class SendBody(RequestModel):
@@ -350,7 +362,10 @@ class MessageRecord(ResponseModel):
 
 # ---------------------------------------------------------------- queue messages
 
-MAX_SEND_BATCH = 100  # recipients per send message: one table transaction (dispatch writes them so)
+# recipients per send message: one table transaction with the counter row it moves (dispatch
+# writes them so; the service allows 100 operations)
+MAX_SEND_BATCH = 99
+MAX_SEND_MESSAGE_PHONES = 100  # what a message queued before the counter rows may hold (their campaigns have none)
 
 
 class DispatchMessage(QueueMessage):
@@ -373,4 +388,4 @@ class SendMessage(QueueMessage):
     @field_validator("phones")
     @classmethod
     def _one_batch(cls, phones: list[str]) -> list[str]:
-        return phones[:MAX_SEND_BATCH]
+        return phones[:MAX_SEND_MESSAGE_PHONES]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,14 +13,30 @@ from ..common.storage.rows import (
     StorageConflict,
     create_op,
     delete_op,
+    etag_of,
     from_row,
     get_row,
     replace_op,
+    retry_on_conflict,
     to_row,
     transact,
 )
 from ..common.storage.tables import TableStore, query_keys, query_prefix
-from .models import Campaign, Recipient
+from .models import (
+    CANCELLED_R,
+    DELIVERED,
+    FAILED,
+    PENDING,
+    QUEUED_R,
+    SENDING,
+    SENDING_R,
+    SENT,
+    SENT_R,
+    SKIPPED,
+    UNDELIVERED,
+    Campaign,
+    Recipient,
+)
 
 DUE = "due"
 NUMBERS, CONTACT_IDS = "n", "c"   # audience row kinds
@@ -44,6 +60,42 @@ def _chunks(values: Sequence[str]) -> Iterator[str]:
         yield ",".join(values[start:])
 
 
+# ---- campaign counters ----
+# Counter rows live in the campaign's Recipients partition (RowKey COUNTER_PREFIX + shard, which
+# sorts after every E.164 RowKey "+…"), so a write that moves recipients from one status to
+# another adjusts one counter row IN THE SAME transaction: the recipient rows are ETag-guarded,
+# so a transition that was already applied (a retried queue message, a duplicate receipt) fails
+# or is skipped with its counter change, and nothing is counted twice. Each row holds per-status
+# deltas (they may be negative); the campaign's counts are their sum, read with one
+# partition-range query.
+#
+# COUNTER_SHARDS: a write takes the shard of its first recipient's RowKey (a stable hash) and
+# moves to the next shard when that row changed under it, so concurrent writers rarely meet on
+# one row. The writers at once are the worker threads of every instance (6 per instance on 2
+# cores, PYTHON_THREADPOOL_THREAD_COUNT; a few instances) plus status callbacks: with 32 shards
+# two of ~20 concurrent writers share a row a few percent of the time, and a read is still one
+# query of 32 small rows (a single page, ~1 ms more than one row).
+COUNTER_PREFIX = "~n"
+COUNTER_SHARDS = 32
+COUNTS_FROZEN = -1  # Campaign.Counters of a pre-counter campaign whose counts are final on its row
+COUNTED_STATUSES = (PENDING, SENDING_R, QUEUED_R, SENT_R, DELIVERED, UNDELIVERED, FAILED, SKIPPED, CANCELLED_R)
+OPEN_STATUSES = frozenset({PENDING, SENDING_R})  # a campaign is Sent once none of its recipients is in these
+COUNTER_ROUNDS = 8  # shard rows tried before a write that keeps losing on counters is given up on
+_COUNTED_CACHE_MAX = 4096  # campaigns whose Counters this process remembers
+
+
+def counter_key(shard: int) -> str:
+    return f"{COUNTER_PREFIX}{shard:02d}"
+
+
+def shard_of(row_key: str, shards: int) -> int:
+    """Stable across processes (unlike hash()): the same recipient picks the same shard on
+    every instance."""
+    import zlib
+
+    return zlib.crc32(row_key.encode()) % shards
+
+
 def schedule_key(send_at: datetime, campaign_id: str) -> str:
     return f"{send_at:%Y%m%dT%H%M%S}_{campaign_id}"
 
@@ -51,6 +103,10 @@ def schedule_key(send_at: datetime, campaign_id: str) -> str:
 class CampaignRepository:
     def __init__(self, store: TableStore) -> None:
         self.store = store
+        # campaign id -> Campaign.Counters as last read here. A campaign's value is fixed
+        # before its first recipient exists (dispatch sets it when the campaign starts
+        # Sending), so whatever a writer of recipients saw is still true.
+        self._counters: dict[str, int] = {}
 
     def _t(self, name: str):  # noqa: ANN202
         return self.store.table(name)
@@ -58,7 +114,21 @@ class CampaignRepository:
     # ---- campaigns ----
     def get(self, acct: str, campaign_id: str) -> Campaign | None:
         row = get_row(self._t(CAMPAIGNS), acct, campaign_id)
-        return from_row(Campaign, row) if row else None
+        c = from_row(Campaign, row) if row else None
+        if c is not None:
+            self._remember(c)
+        return c
+
+    def _remember(self, c: Campaign) -> None:
+        if len(self._counters) >= _COUNTED_CACHE_MAX:
+            self._counters.clear()
+        self._counters[c.CampaignId] = c.Counters
+
+    def _shards(self, campaign_id: str, account_id: str) -> int:
+        """How many counter shards the recipients' writes keep (0: none, a pre-counter campaign)."""
+        if campaign_id not in self._counters:
+            self.get(account_id, campaign_id)
+        return max(0, self._counters.get(campaign_id, 0))
 
     def reload(self, c: Campaign) -> Campaign | None:
         """The campaign as stored now: the next round after a lost ETag race."""
@@ -125,21 +195,28 @@ class CampaignRepository:
         return [create_op(to_row(r, campaign_id, r.Phone)) for r in recipients]
 
     def create_recipients(self, campaign_id: str, recipients: Sequence[Recipient]) -> list[Recipient]:
-        """Insert a chunk (≤ 100) at once; on a re-run insert one by one, keeping rows that
-        already exist untouched. Returns the recipients this call created."""
-        table = self._t(RECIPIENTS)
+        """Insert a chunk (≤ MAX_SEND_BATCH) at once, counted; on a re-run insert one by one,
+        keeping rows that already exist untouched (and uncounted again). Returns the
+        recipients this call created."""
+        if not recipients:
+            return []
         try:
-            transact(table, self.recipient_create_ops(campaign_id, recipients))
-            return list(recipients)
+            self._write_counted(campaign_id, recipients[0].AccountId,
+                                self.recipient_create_ops(campaign_id, recipients),
+                                _tally(r.Status for r in recipients))
+            created = list(recipients)
         except StorageConflict:
-            pass
-        created = []
-        for r in recipients:
-            try:
-                transact(table, [create_op(to_row(r, campaign_id, r.Phone))])
-                created.append(r)
-            except StorageConflict:
-                continue
+            created = []
+            for r in recipients:
+                try:
+                    self._write_counted(campaign_id, r.AccountId, [create_op(to_row(r, campaign_id, r.Phone))],
+                                        {r.Status: 1})
+                    created.append(r)
+                except StorageConflict:
+                    continue
+        for r in created:
+            r._stored_status = r.Status
+        self._settle(campaign_id, created, [None] * len(created))
         return created
 
     def get_recipients(self, campaign_id: str, phones: Sequence[str]) -> list[Recipient]:
@@ -152,12 +229,99 @@ class CampaignRepository:
 
     def replace_recipients(self, campaign_id: str, rows: Sequence[Recipient]) -> list[dict[str, Any]]:
         """Write the recipients in one transaction, each guarded by its ETag (StorageConflict
-        when any changed); returns each row's new ETag, in order (``[{"etag": ...}, ...]``)."""
-        return transact(self._t(RECIPIENTS), [replace_op(to_row(r, campaign_id, r.Phone), r.etag) for r in rows])
+        when any changed), with the counter change of their status moves (from the status each
+        was read with); returns each row's new ETag, in order (``[{"etag": ...}, ...]``). A
+        write that leaves no recipient pending or sending finishes the campaign."""
+        if not rows:
+            return []
+        before = [r._stored_status for r in rows]
+        moves: dict[str, int] = {}
+        for r, was in zip(rows, before):
+            if was != r.Status:
+                if was is not None:
+                    moves[was] = moves.get(was, 0) - 1
+                moves[r.Status] = moves.get(r.Status, 0) + 1
+        metas = self._write_counted(campaign_id, rows[0].AccountId,
+                                    [replace_op(to_row(r, campaign_id, r.Phone), r.etag) for r in rows], moves)
+        for r in rows:
+            r._stored_status = r.Status
+        self._settle(campaign_id, rows, before)
+        return metas
+
+    # ---- counters ----
+    def _write_counted(self, campaign_id: str, account_id: str, ops: list[Op],
+                       moves: dict[str, int]) -> list[dict[str, Any]]:
+        """``ops`` on recipient rows plus, in the same transaction, ``moves`` (status -> change)
+        added to one counter shard, ETag-guarded. A lost race on the counter row alone is
+        retried on the next shard; a lost race on a recipient row raises StorageConflict."""
+        table = self._t(RECIPIENTS)
+        moves = {k: v for k, v in moves.items() if v}
+        shards = self._shards(campaign_id, account_id) if moves else 0
+        if not shards:
+            return transact(table, ops)
+        shard = shard_of(str(ops[0][1]["RowKey"]), shards)
+        for _ in range(COUNTER_ROUNDS):
+            current = get_row(table, campaign_id, counter_key(shard))
+            row = {"PartitionKey": campaign_id, "RowKey": counter_key(shard),
+                   **{s: int((current or {}).get(s, 0)) + moves.get(s, 0) for s in COUNTED_STATUSES}}
+            counter = replace_op(row, etag_of(current)) if current is not None else create_op(row)
+            try:
+                return transact(table, [*ops, counter])[:-1]
+            except StorageConflict:
+                again = get_row(table, campaign_id, counter_key(shard))
+                if etag_of(again) == etag_of(current):
+                    raise  # the counter row is as we read it: a recipient row changed
+            shard = (shard + 1) % shards
+        raise StorageConflict("changed")
+
+    def counts(self, campaign_id: str) -> dict[str, int]:
+        """Recipients per status: the sum of the campaign's counter shards (one query)."""
+        totals = dict.fromkeys(COUNTED_STATUSES, 0)
+        for row in self._t(RECIPIENTS).query_entities(
+                "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+                parameters={"pk": campaign_id, "lo": COUNTER_PREFIX, "hi": COUNTER_PREFIX + "~"},
+                select=list(COUNTED_STATUSES)):
+            for s in COUNTED_STATUSES:
+                totals[s] += int(row.get(s, 0) or 0)
+        return totals
+
+    def _settle(self, campaign_id: str, rows: Sequence[Recipient], before: Sequence[str | None]) -> None:
+        """After a write that moved recipients out of pending/sending: the campaign is Sent if
+        that was the last of them."""
+        if not rows or not self._shards(campaign_id, rows[0].AccountId):
+            return
+        if any(r.Status not in OPEN_STATUSES and (was is None or was in OPEN_STATUSES)
+               for r, was in zip(rows, before)):
+            from ..common.clock import utcnow
+
+            self.complete_if_done(rows[0].AccountId, campaign_id, utcnow())
+
+    def complete_if_done(self, acct: str, campaign_id: str, at: datetime) -> Campaign | None:
+        """Mark the campaign Sent (CompletedAt = ``at``) when dispatch has stored its whole
+        audience and its counters say nobody is pending or sending. Run by each writer that
+        may have made the last move and by dispatch's completion — whichever comes last sees
+        both (each writes before it reads). Returns the campaign when this call finished it."""
+        counts = self.counts(campaign_id)
+        if any(counts[s] for s in OPEN_STATUSES):
+            return None
+
+        def attempt() -> Campaign | None:
+            c = self.get(acct, campaign_id)
+            if c is None or c.Status != SENDING or c.DispatchCompletedAt is None:
+                return None
+            if sum(counts.values()) < c.DispatchedCount:
+                return None
+            apply_counts(c, counts)
+            c.Status, c.CompletedAt = SENT, at
+            self.replace(c)
+            return c
+
+        return retry_on_conflict(attempt, gave_up=lambda: None)
 
     def list_recipients(self, campaign_id: str, after: str | None = None,
                         select: list[str] | None = None) -> Iterator[Any]:
-        flt, params = "PartitionKey eq @pk", {"pk": campaign_id}
+        """The recipient rows (never the counter rows), in RowKey order."""
+        flt, params = "PartitionKey eq @pk and RowKey lt @counters", {"pk": campaign_id, "counters": COUNTER_PREFIX}
         if after:
             flt, params = flt + " and RowKey gt @after", {**params, "after": after}
         rows = self._t(RECIPIENTS).query_entities(flt, parameters=params, select=select, results_per_page=1000)
@@ -188,6 +352,26 @@ class CampaignRepository:
 
         self._t(SCHEDULE).update_entity({"PartitionKey": DUE, "RowKey": row["RowKey"], **fields},
                                         mode=UpdateMode.MERGE)
+
+
+def _tally(statuses: Iterable[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for s in statuses:
+        out[s] = out.get(s, 0) + 1
+    return out
+
+
+def apply_counts(c: Campaign, counts: dict[str, int]) -> bool:
+    """Set the campaign's counter fields from recipients per status; True when any changed."""
+    new = dict(Reach=sum(counts.values()) - counts[SKIPPED] - counts[CANCELLED_R],
+               SentCount=sum(counts[s] for s in (QUEUED_R, SENT_R, DELIVERED, UNDELIVERED)),
+               DeliveredCount=counts[DELIVERED], UndeliveredCount=counts[UNDELIVERED] + counts[FAILED],
+               FailedCount=counts[FAILED], SkippedCount=counts[SKIPPED],
+               PendingCount=counts[PENDING] + counts[SENDING_R])
+    changed = any(getattr(c, k) != v for k, v in new.items())
+    for k, v in new.items():
+        setattr(c, k, v)
+    return changed
 
 
 def campaigns_repo() -> CampaignRepository:
