@@ -11,7 +11,7 @@ from ..common.errors import ApiError, ConcurrentUpdate, Conflict, NotFound, Unpr
 from ..common.ids import new_id
 from ..common.storage.rows import StorageConflict, retry_on_conflict
 from ..common.text.phones import to_e164
-from .models import MAX_ADMINS, MAX_EMAIL_CHARS, Account
+from .models import MAX_ADMINS, MAX_EMAIL_CHARS, MAX_WINDOW_TIME_CHARS, Account
 from .storage import accounts_repo
 
 MAX_ACCOUNT_NAME_CHARS = 100
@@ -56,8 +56,8 @@ def check_window_time(value: str | None, field: str) -> str:
     if sep and hours.isdigit() and minutes.isdigit() and len(hours) <= 2 and len(minutes) == 2 \
             and int(hours) < 24 and int(minutes) < 60:
         return f"{int(hours):02d}:{minutes}"
-    raise ValidationFailed(f"{field}: '{text[:16]}' is not a time of day as HH:MM (24-hour), such as 08:00 or 21:00.",
-                           field=field)
+    raise ValidationFailed(f"{field}: '{text[:MAX_WINDOW_TIME_CHARS]}' is not a time of day as HH:MM (24-hour), "
+                           "such as 08:00 or 21:00.", field=field)
 
 
 def check_quiet_hours(enabled: bool, start: str | None, end: str | None,

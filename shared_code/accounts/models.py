@@ -22,6 +22,7 @@ PORTAL_KEY_ID = "portal"  # the KeyId of a signed-in portal user's Caller (no AP
 # (US TCPA: 8:00 to 21:00); on for every account unless it turns them off.
 DEFAULT_QUIET_HOURS_START = "08:00"
 DEFAULT_QUIET_HOURS_END = "21:00"
+MAX_WINDOW_TIME_CHARS = 16  # a quiet-hours bound as typed (HH:MM; longer is a mistake, shown cut)
 
 
 class Account(EntityModel):
@@ -91,9 +92,10 @@ class QuietHoursBody(RequestModel):
     Enabled: bool | None = doc("Quiet Hours On", "Yes holds marketing texts outside the window until it opens; No "
                                "sends them whatever the recipient's local time.", None)
     Start: str | None = doc("Window Start", "When texts may start going out, in the recipient's local time, HH:MM "
-                            "(24-hour) such as 08:00.", None, max_length=16)
+                            "(24-hour) such as 08:00.", None, max_length=MAX_WINDOW_TIME_CHARS)
     End: str | None = doc("Window End", "When texts stop going out, in the recipient's local time, HH:MM (24-hour) "
-                          "such as 21:00; an end before the start spans midnight.", None, max_length=16)
+                          "such as 21:00; an end before the start spans midnight.", None,
+                          max_length=MAX_WINDOW_TIME_CHARS)
 
 
 class QuietHoursOut(ResponseModel):

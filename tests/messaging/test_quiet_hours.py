@@ -207,7 +207,7 @@ def wait_for(check: Any, timeout: float = 15) -> Any:
         time.sleep(0.2)
 
 
-def test_a_marketing_text_at_2300_local_is_held_until_0800_then_texted_once(quiet_api, fake, clock) -> None:  # noqa: ANN001
+def test_a_marketing_text_at_2300_local_is_held_until_0800_then_texted_once(quiet_api, fake, clock) -> None:
     """04:00 UTC: 23:00 in New York, 20:00 in Los Angeles. The group send texts the West Coast
     member at once and holds the New York one with HeldUntil = 08:00 New York; a send message
     that fires early changes nothing; at 08:00 the message (delivered twice, as a retry would)
