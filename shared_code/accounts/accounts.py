@@ -11,7 +11,7 @@ from ..common.errors import ApiError, ConcurrentUpdate, Conflict, NotFound, Unpr
 from ..common.ids import new_id
 from ..common.storage.rows import StorageConflict, retry_on_conflict
 from ..common.text.phones import to_e164
-from .models import MAX_ADMINS, MAX_EMAIL_CHARS, Account
+from .models import MAX_ADMINS, MAX_EMAIL_CHARS, MAX_WINDOW_TIME_CHARS, Account
 from .storage import accounts_repo
 
 MAX_ACCOUNT_NAME_CHARS = 100
@@ -47,6 +47,43 @@ def check_time_zone(zone: str | None) -> str:
         raise ValidationFailed(f"TimeZone: '{zone}' is not an IANA time zone such as America/New_York or UTC.",
                                field="TimeZone") from err
     return zone
+
+
+def check_window_time(value: str | None, field: str) -> str:
+    """A quiet-hours bound as HH:MM (24-hour; 8:00 is read as 08:00)."""
+    text = (value or "").strip()
+    hours, sep, minutes = text.partition(":")
+    if sep and hours.isdigit() and minutes.isdigit() and len(hours) <= 2 and len(minutes) == 2 \
+            and int(hours) < 24 and int(minutes) < 60:
+        return f"{int(hours):02d}:{minutes}"
+    raise ValidationFailed(f"{field}: '{text[:MAX_WINDOW_TIME_CHARS]}' is not a time of day as HH:MM (24-hour), "
+                           "such as 08:00 or 21:00.", field=field)
+
+
+def check_quiet_hours(enabled: bool, start: str | None, end: str | None,
+                      fields: tuple[str, str] = ("Start", "End")) -> tuple[bool, str, str]:
+    start_at, end_at = check_window_time(start, fields[0]), check_window_time(end, fields[1])
+    if start_at == end_at:
+        raise ValidationFailed(f"{fields[1]}: the window must not be empty; give an end other than its start "
+                               f"({start_at}), or turn quiet hours off.", field=fields[1])
+    return enabled, start_at, end_at
+
+
+def set_quiet_hours(account_id: str, *, enabled: bool | None = None, start: str | None = None,
+                    end: str | None = None) -> Account:
+    """Change the account's quiet hours; a value not given keeps the current one."""
+    repo = accounts_repo()
+
+    def attempt() -> Account:
+        account = get_account(account_id)
+        on, first, last = check_quiet_hours(account.QuietHoursEnabled if enabled is None else enabled,
+                                            start if start else account.QuietHoursStart,
+                                            end if end else account.QuietHoursEnd)
+        account.QuietHoursEnabled, account.QuietHoursStart, account.QuietHoursEnd = on, first, last
+        repo.replace(account)
+        return account
+
+    return retry_on_conflict(attempt, gave_up=ConcurrentUpdate("The account kept changing; try again."))
 
 
 def check_email(email: str | None, field: str = "Email") -> str:
@@ -159,13 +196,15 @@ def remove_admin(account_id: str, email: str) -> Account:
 
 
 def update_settings(account_id: str, *, name: str, phone: str, time_zone: str, opt_out_text: str,
-                    help_text: str) -> Account:
+                    help_text: str, quiet_hours: tuple[bool, str, str] | None = None) -> Account:
     """Change what the business shows and replies: its name, number, time zone, the opt-out
-    line appended to texts and the HELP reply. A new number is claimed before the account moves
-    to it (a number belongs to one account) and the old one released after."""
+    line appended to texts and the HELP reply, and (when given: on, start, end) its quiet hours.
+    A new number is claimed before the account moves to it (a number belongs to one account)
+    and the old one released after."""
     name, zone = check_name(name), check_time_zone(time_zone)
     opt_out = _check_text(opt_out_text, "OptOutText", MAX_OPT_OUT_TEXT_CHARS)
     help_reply = _check_text(help_text, "HelpText", MAX_HELP_TEXT_CHARS)
+    quiet = check_quiet_hours(*quiet_hours, fields=("QuietHoursStart", "QuietHoursEnd")) if quiet_hours else None
     repo = accounts_repo()
     current = get_account(account_id)
     new_phone = to_e164(phone, region=current.Region, field="Phone")
@@ -182,6 +221,8 @@ def update_settings(account_id: str, *, name: str, phone: str, time_zone: str, o
         old[:] = [account.Phone]
         account.Name, account.Phone, account.TimeZone = name, new_phone, zone
         account.OptOutText, account.HelpText = opt_out, help_reply
+        if quiet:
+            account.QuietHoursEnabled, account.QuietHoursStart, account.QuietHoursEnd = quiet
         repo.replace(account)
         return account
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import ConfigDict
 
 from ..common.fields import doc
-from ..common.models import EntityModel, ResponseModel, UtcTime
+from ..common.models import EntityModel, RequestModel, ResponseModel, UtcTime
 
 DEFAULT_OPT_OUT_TEXT = "Reply STOP to opt out"
 DEFAULT_HELP_TEXT = "Reply STOP to unsubscribe. Msg&data rates may apply."
@@ -18,6 +18,11 @@ KEY_VALIDITY_DAYS = (30, 60, 90, 180, 365, 0)  # 0 = never expires
 MAX_ADMINS = 50  # people who may administer one account
 MAX_EMAIL_CHARS = 254  # RFC 5321's limit on a forward path
 PORTAL_KEY_ID = "portal"  # the KeyId of a signed-in portal user's Caller (no API key is involved)
+# Quiet hours: marketing texts go out only inside this window of the recipient's local time
+# (US TCPA: 8:00 to 21:00); on for every account unless it turns them off.
+DEFAULT_QUIET_HOURS_START = "08:00"
+DEFAULT_QUIET_HOURS_END = "21:00"
+MAX_WINDOW_TIME_CHARS = 16  # a quiet-hours bound as typed (HH:MM; longer is a mistake, shown cut)
 
 
 class Account(EntityModel):
@@ -31,6 +36,11 @@ class Account(EntityModel):
     StopReplyText: str = DEFAULT_STOP_REPLY    # confirmation of STOP (unless Twilio replied)
     StartReplyText: str = DEFAULT_START_REPLY  # confirmation of START
     MessagingServiceSid: str = ""
+    # The sending window for marketing texts, HH:MM in the recipient's local time (an end
+    # before the start spans midnight); rows written before it existed get the default, on.
+    QuietHoursEnabled: bool = True
+    QuietHoursStart: str = DEFAULT_QUIET_HOURS_START
+    QuietHoursEnd: str = DEFAULT_QUIET_HOURS_END
     Admins: list[str] = []  # sign-in emails, lower case; the source of truth (AccountAdmins is its index)
     CreatedAt: datetime
 
@@ -74,6 +84,34 @@ class Caller:
         key = ApiKey(KeyId=PORTAL_KEY_ID, AccountId=account.AccountId, Name=email, SecretHash="", Days=0,
                      CreatedAt=account.CreatedAt)
         return cls(account=account, key=key)
+
+
+class QuietHoursBody(RequestModel):
+    """The quiet-hours setting; an empty field keeps its value."""
+
+    Enabled: bool | None = doc("Quiet Hours On", "Yes holds marketing texts outside the window until it opens; No "
+                               "sends them whatever the recipient's local time.", None)
+    Start: str | None = doc("Window Start", "When texts may start going out, in the recipient's local time, HH:MM "
+                            "(24-hour) such as 08:00.", None, max_length=MAX_WINDOW_TIME_CHARS)
+    End: str | None = doc("Window End", "When texts stop going out, in the recipient's local time, HH:MM (24-hour) "
+                          "such as 21:00; an end before the start spans midnight.", None,
+                          max_length=MAX_WINDOW_TIME_CHARS)
+
+
+class QuietHoursOut(ResponseModel):
+    """The account's quiet hours: the window of the recipient's local time marketing texts go out in."""
+
+    model_config = ConfigDict(title="QuietHours")
+    Enabled: bool = doc("Quiet Hours On", "True: marketing texts outside the window wait until it opens.")
+    Start: str = doc("Window Start", "When texts may start going out, recipient's local time (HH:MM).")
+    End: str = doc("Window End", "When texts stop going out, recipient's local time (HH:MM).")
+    TimeZone: str = doc("Fallback Time Zone", "The account's time zone: used for numbers whose time zone is not "
+                                              "known from the number (several zones, toll-free).")
+
+    @classmethod
+    def of(cls, account: Account) -> "QuietHoursOut":
+        return cls(Enabled=account.QuietHoursEnabled, Start=account.QuietHoursStart, End=account.QuietHoursEnd,
+                   TimeZone=account.TimeZone)
 
 
 class AccountOut(ResponseModel):

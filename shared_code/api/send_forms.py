@@ -91,6 +91,11 @@ def recipients(op: SendOperation) -> dict[str, Field]:
 TEXT_SUMMARY = {"text": "Text Message", "review": "Review Text", "reminder": "Reminder Text", "mms": "Text Message"}
 OPT_OUT = (bool, doc("Reply STOP to Opt Out", "Yes adds your opt-out line (by default: Reply STOP to opt out) at "
                                               "the end of the text.", None, visibility=IMPORTANT))
+TRANSACTIONAL = (bool, doc("Transactional", "Yes for a text the recipient asked for (an appointment reminder, an "
+                                           "order update): it goes out at once, also outside your quiet hours. No "
+                                           "holds it outside them like a marketing text. Empty: the action's "
+                                           "default (a text or reminder to one contact or number is transactional, "
+                                           "anything else marketing).", None, visibility="advanced"))
 
 
 def _text(op: SendOperation) -> Field:
@@ -170,6 +175,7 @@ def general_fields(op: SendOperation) -> dict[str, Field]:
                                                      "with the text (as an MMS).", None, visibility="advanced",
                                         schema={"format": "uri"}))
     out["ReplySTOPToOptOut"] = OPT_OUT
+    out["Transactional"] = TRANSACTIONAL
     return out
 
 
@@ -192,6 +198,7 @@ def fields(op: SendOperation) -> dict[str, Field]:
     if op.timing == "reminder":
         out.update(_reminder())
     out["ReplySTOPToOptOut"] = OPT_OUT
+    out["Transactional"] = TRANSACTIONAL
     return out
 
 
@@ -208,6 +215,7 @@ def mms_fields(op: SendOperation) -> dict[str, Field]:
     out["Attachment"] = (bytes, doc("File Content", "The file to send: an image (JPEG, PNG, GIF), PDF, vCard, audio "
                                                     "or video, up to 5 MB.", schema={"type": "file"}))
     out["ReplySTOPToOptOut"] = OPT_OUT
+    out["Transactional"] = TRANSACTIONAL
     return out
 
 

@@ -136,7 +136,7 @@ def _record(caller: Caller, op: SendOperation, campaign_id: str, content: Conten
         Status=QUEUED if due_now else SCHEDULED, CreatedAt=now, CreatedBy=caller.key.Name,
         CreatedByKeyId=caller.key.KeyId, Groups=audience.groups, GroupIds=[g.GroupId for g in audience.groups],
         MediaUrls=content.media_urls, Segments=content.segments, Encoding=content.encoding,
-        EventDate=event_day(op, body), SeriesId=series,
+        EventDate=event_day(op, body), SeriesId=series, Transactional=body.Transactional,
         Reach=len(audience.numbers) + len(audience.contact_ids) + sum(g.ContactsCount for g in audience.groups))
     store = campaigns_repo()
     store.insert(campaign, audience.numbers, audience.contact_ids)

@@ -38,10 +38,13 @@ CONTACT_BATCH = 5_000  # contact ids looked up together
 def _sources(c: Campaign) -> Iterator[tuple[str, str, str]]:
     """(phone, contact id, name) for every recipient source: the stored audience and the
     groups streamed page by page; contacts looked up a batch at a time (one deleted since the
-    send was made is skipped)."""
+    send was made is skipped), and numbers tied to the account's contact of that number by the
+    phone index, a chunk at a time."""
     book, store = address_book_repo(), campaigns_repo()
-    for phone in store.audience(c, NUMBERS):
-        yield phone, "", ""
+    for phones in batched(store.audience(c, NUMBERS), CHUNK):  # a bare number of a contact shows that contact
+        found = book.contacts_for_phones(c.AccountId, phones)
+        for phone in phones:
+            yield phone, *found.get(phone, ("", ""))
     for ids in batched(store.audience(c, CONTACT_IDS), CONTACT_BATCH):
         found = book.get_contacts(c.AccountId, ids)
         for contact in (found[i] for i in ids if i in found):

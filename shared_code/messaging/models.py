@@ -93,6 +93,8 @@ class Campaign(EntityModel):
     # 0 = a campaign dispatched before counters existed (counted by a scan); COUNTS_FROZEN =
     # such a campaign whose recipients are all final, its counts kept on this row for good.
     Counters: int = 0
+    # The action's quiet-hours override (None: the action's default, messaging/quiet_hours.py)
+    Transactional: bool | None = None
 
 
 class Recipient(EntityModel):
@@ -116,6 +118,10 @@ class Recipient(EntityModel):
     # check looks back from here; a new claim never moves it forward (SendingAt is the latest
     # claim), and it is cleared only once an outcome is written.
     UncertainSince: datetime | None = None
+    # Quiet hours (messaging/quiet_hours.py): when a text held outside the recipient's sending
+    # window goes out, and why it waited; kept after it went out.
+    HeldUntil: datetime | None = None
+    HeldReason: str = ""
     UpdatedAt: datetime
 
     def model_post_init(self, context: object, /) -> None:
@@ -148,6 +154,9 @@ class SendBody(RequestModel):
     ReplySTOPToOptOut: bool = False
     TrackLink: bool = False  # review requests: a short link on our host that counts clicks
     MediaUrl: str | None = Field(default=None, max_length=MAX_MEDIA_URL_CHARS)
+    # True: a transactional text the recipient asked for, sent whatever their local time;
+    # False: held outside the quiet-hours window; empty: the action's default (quiet_hours.py)
+    Transactional: bool | None = None
 
     @field_validator("EventDate")
     @classmethod
@@ -295,6 +304,10 @@ class RecipientOut(ResponseModel):
     ErrorCode: str = doc("Recipient Error Code", "The carrier's error code, such as 21610 (opted out).")
     ErrorMessage: str = doc("Recipient Error Message", "What the carrier said, when it failed.")
     UpdatedAt: UtcTime = doc("Recipient Updated At", "When the status last changed (UTC).")
+    HeldUntil: UtcTime | None = doc("Held Until", "When a text held by quiet hours goes (or went) out (UTC), or "
+                                                  "null when it was not held.")
+    HeldReason: str = doc("Held Reason", "Why the text was held, such as the recipient's local time being outside "
+                                         "the quiet-hours window; empty when it was not held.")
 
 
 class LinkStats(ResponseModel):

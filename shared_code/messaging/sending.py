@@ -46,6 +46,7 @@ from .models import (
     Recipient,
     SendMessage,
 )
+from .quiet_hours import hold as hold_for_quiet_hours
 from .storage import campaigns_repo
 
 log = logging.getLogger("powertextor.send")
@@ -131,6 +132,8 @@ def send_batch(account_id: str, campaign_id: str, phones: list[str]) -> dict[str
         return {"cancelled": len(rows)}
     ready = [r for r in rows if r.Status == PENDING and (r.NextAttemptAt is None or r.NextAttemptAt <= now)]
     later = [r for r in rows if r.Status == PENDING and r.NextAttemptAt and r.NextAttemptAt > now]
+    ready, quiet = hold_for_quiet_hours(c, account, ready, now)  # outside the recipient's window: later
+    later += quiet
     stuck_after = timedelta(seconds=get_settings().send_stuck_seconds)
     stuck = [r for r in rows if r.Status == SENDING_R and r.SendingAt and now - r.SendingAt > stuck_after]
     # claimed moments ago by a worker that is still on them — or that died, leaving this retried
