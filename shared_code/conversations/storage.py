@@ -1,0 +1,205 @@
+"""The Conversations table, one partition per account (so a batch of texts and their threads'
+summaries is one transaction, and no query crosses tenants):
+
+- ``m_<number>_<desc time>_<message id>``  a text of the number's thread, newest first
+- ``a_<desc time>_<number>_<message id>``  the account's activity, newest first: the inbox's order
+- ``t_<number>``                           the thread's summary (last text, unread count)
+
+A text's keys come from its own time and id, so writing it twice writes the same rows."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from ..common.clock import utcnow
+from ..common.context import repos
+from ..common.ids import new_desc_id
+from ..common.storage.names import CONVERSATIONS
+from ..common.storage.rows import (
+    MAX_TRANSACTION_OPS,
+    StorageConflict,
+    create_op,
+    from_row,
+    get_row,
+    retry_on_conflict,
+    to_row,
+    transact,
+)
+from ..common.storage.tables import TableStore, query_keys, query_prefix
+from .models import MAX_PREVIEW_CHARS, ConversationText, ConversationThread
+
+log = logging.getLogger("powertextor.conversations")
+MSG, ACTIVITY, THREAD = "m_", "a_", "t_"
+ACTIVITY_SCAN_ROWS = 400  # activity rows an inbox page reads at most to find its threads
+RECEIVE_ROUNDS = 5        # rounds a thread's unread count races other writers
+
+
+def stamp(at: datetime) -> str:
+    """The time part of a descending id: keys sort newest first."""
+    return new_desc_id(int(at.timestamp() * 1000))[:10]
+
+
+def message_key(t: ConversationText) -> str:
+    return f"{MSG}{t.Number}_{stamp(t.At)}_{t.MessageId}"
+
+
+def activity_key(t: ConversationText) -> str:
+    return f"{ACTIVITY}{stamp(t.At)}_{t.Number}_{t.MessageId}"
+
+
+def _upsert(entity: dict[str, Any], merge: bool = False) -> tuple:
+    from azure.data.tables import UpdateMode
+
+    return ("upsert", entity, {"mode": UpdateMode.MERGE if merge else UpdateMode.REPLACE})
+
+
+def _summary(t: ConversationText) -> dict[str, Any]:
+    return {"Number": t.Number, "LastAt": t.At, "LastBody": t.Body[:MAX_PREVIEW_CHARS], "LastDirection": t.Direction}
+
+
+class ConversationRepository:
+    def __init__(self, store: TableStore) -> None:
+        self.store = store
+
+    @property
+    def table(self):  # noqa: ANN201 - TableClient, imported lazily
+        return self.store.table(CONVERSATIONS)
+
+    # -- writes ---------------------------------------------------------------------------------
+    def add_sent(self, acct: str, texts: Sequence[ConversationText]) -> None:
+        """Sent texts (each number once): text, activity and summary rows, upserts in
+        transactions of up to 100 operations; the summary is merged, so an unread count
+        another writer keeps is left alone."""
+        ops: list[tuple] = []
+        for t in texts:
+            ops.append(_upsert(to_row(t, acct, message_key(t))))
+            ops.append(_upsert({"PartitionKey": acct, "RowKey": activity_key(t), "Number": t.Number}))
+            summary = {"PartitionKey": acct, "RowKey": THREAD + t.Number, **_summary(t)}
+            if t.ContactName:
+                summary["ContactName"] = t.ContactName
+            ops.append(_upsert(summary, merge=True))
+        step = MAX_TRANSACTION_OPS - MAX_TRANSACTION_OPS % 3
+        for i in range(0, len(ops), step):
+            transact(self.table, ops[i:i + step])
+
+    def add_received(self, acct: str, texts: Sequence[ConversationText]) -> int:
+        """Received texts of ONE number: the texts created if absent, the thread's unread count
+        raised by the texts that were new, all in one ETag-guarded transaction — a retried
+        queue message finds its texts there and counts nothing twice. Returns how many were new."""
+        if not texts:
+            return 0
+        number = texts[0].Number
+
+        def attempt(todo: list[ConversationText]) -> int:
+            if not todo:
+                return 0
+            row = get_row(self.table, acct, THREAD + number)
+            thread = from_row(ConversationThread, row) if row else None
+            newest = max(todo, key=lambda t: t.At)
+            ops: list[tuple] = []
+            for t in todo:
+                ops.append(create_op(to_row(t, acct, message_key(t))))
+                ops.append(_upsert({"PartitionKey": acct, "RowKey": activity_key(t), "Number": t.Number}))
+            summary = {"PartitionKey": acct, "RowKey": THREAD + number, "Unread": (thread.Unread if thread else 0)
+                       + len(todo)}
+            if thread is None or newest.At >= thread.LastAt:
+                summary.update(_summary(newest))
+            if newest.ContactName:
+                summary["ContactName"] = newest.ContactName
+            if thread is None:
+                summary.setdefault("LastAt", newest.At)
+                ops.append(create_op(summary))
+            else:
+                from azure.core import MatchConditions
+                from azure.data.tables import UpdateMode
+
+                ops.append(("update", summary, {"mode": UpdateMode.MERGE, "etag": thread.etag,
+                                                "match_condition": MatchConditions.IfNotModified}))
+            transact(self.table, ops)
+            return len(todo)
+
+        def unseen(todo: list[ConversationText]) -> list[ConversationText]:
+            known = {r["RowKey"] for r in query_keys(self.table, acct, [message_key(t) for t in todo])}
+            return [t for t in todo if message_key(t) not in known]
+
+        first = unseen(list(texts)) if len(texts) * 2 + 1 > MAX_TRANSACTION_OPS else list(texts)
+        if len(first) * 2 + 1 > MAX_TRANSACTION_OPS:  # a flood from one number: in slices
+            half = (MAX_TRANSACTION_OPS - 1) // 2
+            return sum(self.add_received(acct, first[i:i + half]) for i in range(0, len(first), half))
+        return retry_on_conflict(attempt, first=first, reread=lambda todo: unseen(todo) or None,
+                                 tries=RECEIVE_ROUNDS, gave_up=lambda: 0) or 0
+
+    def mark_read(self, acct: str, number: str) -> None:
+        from azure.data.tables import UpdateMode
+
+        try:
+            self.table.update_entity({"PartitionKey": acct, "RowKey": THREAD + number, "Unread": 0,
+                                      "ReadAt": utcnow()}, mode=UpdateMode.MERGE)
+        except Exception as err:  # noqa: BLE001 - no thread row yet: nothing to mark
+            from azure.core.exceptions import ResourceNotFoundError
+
+            if not isinstance(err, ResourceNotFoundError):
+                raise
+
+    # -- reads ----------------------------------------------------------------------------------
+    def thread(self, acct: str, number: str) -> ConversationThread | None:
+        row = get_row(self.table, acct, THREAD + number)
+        return from_row(ConversationThread, row) if row else None
+
+    def threads(self, acct: str, numbers: Iterable[str]) -> dict[str, ConversationThread]:
+        rows = query_keys(self.table, acct, [THREAD + n for n in numbers])
+        return {t.Number: t for t in (from_row(ConversationThread, r) for r in rows)}
+
+    def all_threads(self, acct: str) -> Iterator[ConversationThread]:
+        for row in query_prefix(self.table, acct, THREAD):
+            yield from_row(ConversationThread, row)
+
+    def recent_numbers(self, acct: str, top: int) -> list[str]:
+        """The numbers with the newest activity, each once, at most ``top`` (reading at most
+        ``ACTIVITY_SCAN_ROWS`` activity rows: a number busier than that hides the older threads
+        from the first page, which search still finds)."""
+        numbers: list[str] = []
+        for i, row in enumerate(query_prefix(self.table, acct, ACTIVITY, page_rows=top * 4)):
+            if i >= ACTIVITY_SCAN_ROWS:
+                break
+            if row["Number"] not in numbers:
+                numbers.append(row["Number"])
+                if len(numbers) == top:
+                    break
+        return numbers
+
+    def texts(self, acct: str, number: str, top: int, newer_than: str | None = None) -> list[ConversationText]:
+        """The newest ``top`` texts of a thread, newest first; with ``newer_than`` (a text's
+        key) only those after it."""
+        prefix = f"{MSG}{number}_"
+        if newer_than:
+            flt = "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi"
+            rows: Iterable[Any] = self.table.query_entities(flt, parameters={"pk": acct, "lo": prefix, "hi": newer_than},
+                                                             results_per_page=top)
+        else:
+            rows = query_prefix(self.table, acct, prefix, page_rows=top)
+        out = []
+        for row in rows:
+            out.append(from_row(ConversationText, row))
+            if len(out) == top:
+                break
+        return out
+
+    def refresh_status(self, acct: str, texts: Sequence[ConversationText]) -> None:
+        """Write back statuses a caller re-read (merge: only the status fields)."""
+        from azure.data.tables import UpdateMode
+
+        for t in texts:
+            try:
+                self.table.update_entity({"PartitionKey": acct, "RowKey": message_key(t), "Status": t.Status,
+                                          "ErrorCode": t.ErrorCode, "ErrorMessage": t.ErrorMessage},
+                                         mode=UpdateMode.MERGE)
+            except Exception:  # noqa: BLE001 - a cache of the recipient's status; the next view re-reads it
+                log.debug("could not refresh a text's status", exc_info=True)
+
+
+def conversations_repo() -> ConversationRepository:
+    return repos().get(ConversationRepository)
