@@ -21,6 +21,7 @@ PAGE_MODULES = (
     "conversations",
     "campaigns",
     "compose",
+    "compliance",
     "account_settings",
     "admins",
     "assets",
