@@ -22,6 +22,7 @@ PAGE_MODULES = (
     "campaigns",
     "compose",
     "compliance",
+    "dashboard",
     "account_settings",
     "admins",
     "assets",
