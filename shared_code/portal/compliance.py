@@ -46,16 +46,18 @@ def _flows(view: View) -> list[dict[str, Any]]:
 
 def _page(view: View, status: int = 200, errors: dict[str, str] | None = None,
           values: dict[str, str] | None = None) -> Any:
-    from ..inbound.models import OptOutQuery
-
-    page = optouts.list_opted_out(view.caller, _validated(OptOutQuery, {
-        "top": PAGE_SIZE, "skiptoken": view.query.get("skiptoken") or None}))
+    """The opted-out numbers are the OptOuts rows themselves (one query: the state the API's
+    ListOptOuts pages through, with who changed it), a page of ``PAGE_SIZE``."""
     from ..inbound.storage import optouts_repo
 
-    repo = optouts_repo()
-    states = {s.Phone: repo.get(view.caller.account_id, s.Phone) for s in page.items}
-    return view.render("compliance.html", status=status, opted_out=page.items, states=states,
-                       next_token=page.next_token, flows=_flows(view), errors=errors or {}, values=values or {})
+    listed = []
+    for state in optouts_repo().list(view.caller.account_id, after=view.query.get("skiptoken") or None):
+        if len(listed) == PAGE_SIZE:
+            break
+        listed.append(state)
+    next_token = listed[-1].Phone if len(listed) == PAGE_SIZE else None
+    return view.render("compliance.html", status=status, opted_out=listed, next_token=next_token,
+                       flows=_flows(view), errors=errors or {}, values=values or {})
 
 
 @site.page("GET", "compliance", "PortalCompliance", title="Compliance", nav=True)

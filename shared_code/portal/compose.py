@@ -22,7 +22,7 @@ places = lazy("shared_code.addressbook.places")
 KEY_FIELD = "IdempotencyKey"  # each rendered form's own key (web.idempotency), so a resubmit sends once
 PORTAL_KEY_PREFIX = "key:portal:"
 KINDS = (("text", "Text"), ("review", "Review request"))
-MAX_PICKED = 500  # contacts or groups one compose form lists to pick from
+MAX_PICKED = 100  # contacts the compose form lists to tick (more: a group, or their numbers)
 
 
 def form_key() -> str:
@@ -114,7 +114,7 @@ def _compose_page(view: View, status: int = 200, errors: dict[str, str] | None =
     return view.render("compose.html", status=status, errors=errors or {}, values=values or {"Kind": "text",
                        "When": "now"}, groups=listed_groups, contacts=listed_contacts, places=listed_places,
                        kinds=KINDS, key_field=KEY_FIELD, form_key=(values or {}).get(KEY_FIELD) or form_key(),
-                       contact_prefix=CONTACT_PREFIX, group_prefix=GROUP_PREFIX)
+                       contact_prefix=CONTACT_PREFIX, group_prefix=GROUP_PREFIX, max_picked=MAX_PICKED)
 
 
 @site.page("GET", "compose", "PortalCompose", title="Compose", nav=True)
