@@ -69,11 +69,13 @@ def list_page(view: View) -> Any:
 
 def progress_of(c: Any) -> dict[str, Any]:
     """How far a campaign is: recipients with an outcome out of all of them (skipped count as
-    done, cancelled ones are not counted)."""
+    done, cancelled ones are not counted); 100 only once it is Sent."""
     total = c.Reach + c.SkippedCount
     finished = total - c.PendingCount
     done = c.Status in DONE
-    percent = 100 if done and c.Status == "Sent" else (round(100 * finished / total) if total else 0)
+    share = round(100 * finished / total) if total else 0
+    # 100 % means Sent: the recipients so far may all be final before dispatch has stored the rest
+    percent = 100 if c.Status == "Sent" else min(share, 99)
     return {"Percent": percent, "Status": c.Status, "Done": done,
             "Counts": {"Reach": c.Reach, "Sent": c.SentCount, "Delivered": c.DeliveredCount, "Failed": c.FailedCount,
                        "Undelivered": c.UndeliveredCount - c.FailedCount, "Skipped": c.SkippedCount,
