@@ -178,18 +178,10 @@ class ConversationRepository:
                     break
         return numbers
 
-    def texts(self, acct: str, number: str, top: int, newer_than: str | None = None) -> list[ConversationText]:
-        """The newest ``top`` texts of a thread, newest first; with ``newer_than`` (a text's
-        key) only those after it."""
-        prefix = f"{MSG}{number}_"
-        if newer_than:
-            flt = "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi"
-            rows: Iterable[Any] = self.table.query_entities(flt, parameters={"pk": acct, "lo": prefix, "hi": newer_than},
-                                                             results_per_page=top)
-        else:
-            rows = query_prefix(self.table, acct, prefix, page_rows=top)
+    def texts(self, acct: str, number: str, top: int) -> list[ConversationText]:
+        """The newest ``top`` texts of a thread, newest first."""
         out = []
-        for row in rows:
+        for row in query_prefix(self.table, acct, f"{MSG}{number}_", page_rows=top):
             out.append(from_row(ConversationText, row))
             if len(out) == top:
                 break

@@ -5,8 +5,7 @@ stored) must not be retried because its thread could not be written; the failure
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from ..common.clock import utcnow
@@ -86,9 +85,9 @@ def search(account_id: str, text: str, phones: Iterable[str], top: int) -> list[
     return out[:top]
 
 
-def texts(account_id: str, number: str, top: int, newer_than: str | None = None) -> list[ConversationText]:
+def texts(account_id: str, number: str, top: int) -> list[ConversationText]:
     """A thread's newest texts, oldest first (as a thread reads)."""
-    return conversations_repo().texts(account_id, number, top, newer_than)[::-1]
+    return conversations_repo().texts(account_id, number, top)[::-1]
 
 
 def key_of(t: ConversationText) -> str:
@@ -100,6 +99,3 @@ def key_of(t: ConversationText) -> str:
 def mark_read(account_id: str, number: str) -> None:
     conversations_repo().mark_read(account_id, number)
 
-
-def latest_at(threads: Sequence[ConversationThread]) -> datetime | None:
-    return max((t.LastAt for t in threads), default=None)

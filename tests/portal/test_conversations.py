@@ -148,3 +148,33 @@ def test_an_opted_out_number_has_no_reply_box(page, business, live) -> None:  # 
     page.goto(f"/conversations/{quote(customer)}")
     assert "This number opted out" in page.locator("#opted-out").inner_text()
     assert page.get_by_label("Your reply").count() == 0
+    # a reply posted anyway (an old tab, a forged form) is refused in the API's words
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    forced = page.request.post(f"/conversations/{quote(customer)}", form={"csrf_token": token, "Body": "Hello?"},
+                               headers={"Origin": dev.base_url})
+    assert forced.status == 422
+    assert f"{customer} opted out (replied STOP)" in forced.text()
+    time.sleep(1)
+    assert [m for m in fake.messages if m.to == customer and m.body == "Hello?"] == []
+
+
+def test_a_send_batch_recorded_twice_is_one_text_per_number(storage) -> None:  # noqa: ANN001
+    """A send message processed again after a crash between the provider call and the result
+    write reconciles the same attempt: its texts must land on the same conversation rows."""
+    from datetime import datetime, timedelta, timezone
+
+    from shared_code.accounts import accounts
+    from shared_code.conversations import threads
+    from shared_code.messaging.models import Recipient
+    from tests.support.tenants import new_phone
+
+    account = accounts.create_account("Twice Co", new_phone("628"), "US")
+    claimed = datetime.now(timezone.utc) - timedelta(seconds=30)
+    phone = new_phone("415")
+    for later in (0, 20):  # the second run claims later; the attempt's UncertainSince stays
+        r = Recipient(Phone=phone, AccountId=account.AccountId, Status="sending", UncertainSince=claimed,
+                      SendingAt=claimed + timedelta(seconds=later), UpdatedAt=claimed)
+        threads.record_sent(account.AccountId, "01CAMPAIGNTWICE00000000000", "Hi", [], [(r, "queued", "SM1", "", "")])
+    texts = threads.texts(account.AccountId, phone, 10)
+    assert [(t.Body, t.Status) for t in texts] == [("Hi", "queued")]
+    assert threads.inbox(account.AccountId, 10)[0].LastBody == "Hi"
