@@ -29,8 +29,8 @@ from ..common.context import repos
 from ..common.fanout import map_concurrently
 from ..common.storage.rows import StorageConflict, retry_on_conflict
 from ..common.text.phones import mask
-from ..conversations.threads import record_sent
 from ..common.urls import public_url
+from ..conversations.threads import record_sent
 from ..inbound.storage import optouts_repo
 from .models import (
     CANCELLED,

@@ -178,3 +178,22 @@ def test_a_send_batch_recorded_twice_is_one_text_per_number(storage) -> None:  #
     texts = threads.texts(account.AccountId, phone, 10)
     assert [(t.Body, t.Status) for t in texts] == [("Hi", "queued")]
     assert threads.inbox(account.AccountId, 10)[0].LastBody == "Hi"
+
+
+def test_media_of_a_received_mms_is_shown_as_links(page, business, live) -> None:  # noqa: ANN001
+    from tests.inbound.helpers import mms_params
+    from tests.support.tenants import new_phone
+
+    dev, fake = live
+    customer = new_phone("415")
+    params = mms_params(customer, _business_phone(business), "Look at this", urls=2)
+    params.update({"NumMedia": "3", "MediaUrl2": "javascript:alert(1)", "MediaContentType2": "text/html"})
+    assert post_webhook(dev.base_url, fake.auth_token, params).status_code == 200
+    from shared_code.conversations.storage import conversations_repo
+
+    assert wait_until(lambda: conversations_repo().thread(business.account_id, customer), timeout=15)
+    page.goto(f"/conversations/{quote(customer)}")
+    links = page.locator("#thread-texts .text-media a")
+    assert links.all_inner_texts() == ["Attachment 1 (image/jpeg)", "Attachment 2 (image/png)"]
+    assert links.first.get_attribute("href") == params["MediaUrl0"]
+    assert page.locator("#thread-texts .text-media").nth(2).inner_text() == "Attachment 3: javascript:alert(1)"
