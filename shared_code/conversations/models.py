@@ -43,4 +43,3 @@ class ConversationThread(EntityModel):
     LastBody: str = ""
     LastDirection: str = OUT
     Unread: int = 0
-    ReadAt: datetime | None = None

@@ -2,15 +2,18 @@
 summaries is one transaction, and no query crosses tenants):
 
 - ``m_<number>_<desc time>_<message id>``  a text of the number's thread, newest first
-- ``a_<desc time>_<number>_<message id>``  the account's activity, newest first: the inbox's order
-- ``t_<number>``                           the thread's summary (last text, unread count)
+- ``a_<desc time>_<number>_<message id>``  the account's activity, newest first, each with the
+                                           text's preview: the inbox is one query of these
+- ``t_<number>``                           the thread's summary (last text, contact's name)
+- ``u_<number>``                           its unread count, only while there are unread texts
+                                           (the inbox reads them all in one small query)
 
 A text's keys come from its own time and id, so writing it twice writes the same rows."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,10 +35,10 @@ from ..common.storage.tables import TableStore, query_prefix
 from .models import MAX_PREVIEW_CHARS, ConversationText, ConversationThread
 
 log = logging.getLogger("powertextor.conversations")
-MSG, ACTIVITY, THREAD = "m_", "a_", "t_"
+MSG, ACTIVITY, THREAD, UNREAD = "m_", "a_", "t_", "u_"
 ACTIVITY_SCAN_ROWS = 400  # activity rows an inbox page reads at most to find its threads
 RECEIVE_ROUNDS = 5        # rounds a thread's unread count races other writers
-THREAD_READS = 8          # thread rows an inbox page reads side by side
+TEXT_READS = 8            # texts a retried group checks side by side ("stored already?")
 
 
 def stamp(at: datetime) -> str:
@@ -58,7 +61,14 @@ def _upsert(entity: dict[str, Any], merge: bool = False) -> tuple:
 
 
 def _summary(t: ConversationText) -> dict[str, Any]:
-    return {"Number": t.Number, "LastAt": t.At, "LastBody": t.Body[:MAX_PREVIEW_CHARS], "LastDirection": t.Direction}
+    out = {"Number": t.Number, "LastAt": t.At, "LastBody": t.Body[:MAX_PREVIEW_CHARS], "LastDirection": t.Direction}
+    if t.ContactName:
+        out["ContactName"] = t.ContactName
+    return out
+
+
+def _activity(acct: str, t: ConversationText) -> tuple:
+    return _upsert({"PartitionKey": acct, "RowKey": activity_key(t), **_summary(t)})
 
 
 class ConversationRepository:
@@ -77,11 +87,8 @@ class ConversationRepository:
         ops: list[tuple] = []
         for t in texts:
             ops.append(_upsert(to_row(t, acct, message_key(t))))
-            ops.append(_upsert({"PartitionKey": acct, "RowKey": activity_key(t), "Number": t.Number}))
-            summary = {"PartitionKey": acct, "RowKey": THREAD + t.Number, **_summary(t)}
-            if t.ContactName:
-                summary["ContactName"] = t.ContactName
-            ops.append(_upsert(summary, merge=True))
+            ops.append(_activity(acct, t))
+            ops.append(_upsert({"PartitionKey": acct, "RowKey": THREAD + t.Number, **_summary(t)}, merge=True))
         step = MAX_TRANSACTION_OPS - MAX_TRANSACTION_OPS % 3
         for i in range(0, len(ops), step):
             transact(self.table, ops[i:i + step])
@@ -97,86 +104,72 @@ class ConversationRepository:
         def attempt(todo: list[ConversationText]) -> int:
             if not todo:
                 return 0
-            row = get_row(self.table, acct, THREAD + number)
-            thread = from_row(ConversationThread, row) if row else None
+            unread = get_row(self.table, acct, UNREAD + number)
             newest = max(todo, key=lambda t: t.At)
             ops: list[tuple] = []
             for t in todo:
                 ops.append(create_op(to_row(t, acct, message_key(t))))
-                ops.append(_upsert({"PartitionKey": acct, "RowKey": activity_key(t), "Number": t.Number}))
-            summary = {"PartitionKey": acct, "RowKey": THREAD + number, "Unread": (thread.Unread if thread else 0)
-                       + len(todo)}
-            if thread is None or newest.At >= thread.LastAt:
-                summary.update(_summary(newest))
-            if newest.ContactName:
-                summary["ContactName"] = newest.ContactName
-            if thread is None:
-                summary.setdefault("LastAt", newest.At)
-                ops.append(create_op(summary))
+                ops.append(_activity(acct, t))
+            ops.append(_upsert({"PartitionKey": acct, "RowKey": THREAD + number, **_summary(newest)}, merge=True))
+            count = {"PartitionKey": acct, "RowKey": UNREAD + number, "Number": number,
+                     "Unread": (int(unread["Unread"]) if unread else 0) + len(todo)}
+            if unread is None:
+                ops.append(create_op(count))
             else:
                 from azure.core import MatchConditions
                 from azure.data.tables import UpdateMode
 
-                ops.append(("update", summary, {"mode": UpdateMode.MERGE, "etag": thread.etag,
-                                                "match_condition": MatchConditions.IfNotModified}))
+                ops.append(("update", count, {"mode": UpdateMode.REPLACE, "etag": unread.metadata["etag"],
+                                              "match_condition": MatchConditions.IfNotModified}))
             transact(self.table, ops)
             return len(todo)
 
         def unseen(todo: list[ConversationText]) -> list[ConversationText]:
             from ..common.fanout import map_concurrently
 
-            found = map_concurrently(lambda t: get_row(self.table, acct, message_key(t)), todo, THREAD_READS)
+            found = map_concurrently(lambda t: get_row(self.table, acct, message_key(t)), todo, TEXT_READS)
             return [t for t, row in zip(todo, found) if row is None]
 
-        first = unseen(list(texts)) if len(texts) * 2 + 1 > MAX_TRANSACTION_OPS else list(texts)
-        if len(first) * 2 + 1 > MAX_TRANSACTION_OPS:  # a flood from one number: in slices
-            half = (MAX_TRANSACTION_OPS - 1) // 2
+        first = unseen(list(texts)) if len(texts) * 2 + 2 > MAX_TRANSACTION_OPS else list(texts)
+        if len(first) * 2 + 2 > MAX_TRANSACTION_OPS:  # a flood from one number: in slices
+            half = (MAX_TRANSACTION_OPS - 2) // 2
             return sum(self.add_received(acct, first[i:i + half]) for i in range(0, len(first), half))
         return retry_on_conflict(attempt, first=first, reread=lambda todo: unseen(todo) or None,
                                  tries=RECEIVE_ROUNDS, gave_up=lambda: 0) or 0
 
     def mark_read(self, acct: str, number: str) -> None:
-        from azure.data.tables import UpdateMode
-
-        try:
-            self.table.update_entity({"PartitionKey": acct, "RowKey": THREAD + number, "Unread": 0,
-                                      "ReadAt": utcnow()}, mode=UpdateMode.MERGE)
-        except Exception as err:  # noqa: BLE001 - no thread row yet: nothing to mark
-            from azure.core.exceptions import ResourceNotFoundError
-
-            if not isinstance(err, ResourceNotFoundError):
-                raise
+        """The thread was looked at: no unread texts (a text arriving meanwhile finds the count
+        gone and starts it again)."""
+        self.table.delete_entity(acct, UNREAD + number)  # a missing row is no error here
 
     # -- reads ----------------------------------------------------------------------------------
+    def unread(self, acct: str) -> dict[str, int]:
+        """Unread counts of every thread that has any (few rows: one query)."""
+        rows = query_prefix(self.table, acct, UNREAD, select=["Number", "Unread"])
+        return {r["Number"]: int(r["Unread"]) for r in rows}
+
     def thread(self, acct: str, number: str) -> ConversationThread | None:
         row = get_row(self.table, acct, THREAD + number)
-        return from_row(ConversationThread, row) if row else None
-
-    def threads(self, acct: str, numbers: Iterable[str]) -> dict[str, ConversationThread]:
-        """Point reads side by side: an OR filter of RowKeys scans the whole partition (every
-        text of the account), a point read costs the same at any size."""
-        from ..common.fanout import map_concurrently
-
-        rows = map_concurrently(lambda n: get_row(self.table, acct, THREAD + n), list(numbers), THREAD_READS)
-        return {t.Number: t for t in (from_row(ConversationThread, r) for r in rows if r is not None)}
+        if row is None:
+            return None
+        unread = get_row(self.table, acct, UNREAD + number)
+        return from_row(ConversationThread, row).model_copy(update={"Unread": int(unread["Unread"]) if unread else 0})
 
     def all_threads(self, acct: str) -> Iterator[ConversationThread]:
         for row in query_prefix(self.table, acct, THREAD):
             yield from_row(ConversationThread, row)
 
-    def recent_numbers(self, acct: str, top: int) -> list[str]:
-        """The numbers with the newest activity, each once, at most ``top`` (reading at most
-        ``ACTIVITY_SCAN_ROWS`` activity rows: a number busier than that hides the older threads
-        from the first page, which search still finds)."""
-        numbers: list[str] = []
+    def recent(self, acct: str, top: int) -> list[ConversationThread]:
+        """The threads with the newest texts, newest first, at most ``top``: each number's first
+        activity row is its latest text (reading at most ``ACTIVITY_SCAN_ROWS``: a number busier
+        than that hides older threads from the first page; search still finds them)."""
+        seen: dict[str, ConversationThread] = {}
         for i, row in enumerate(query_prefix(self.table, acct, ACTIVITY, page_rows=top * 4)):
-            if i >= ACTIVITY_SCAN_ROWS:
+            if i >= ACTIVITY_SCAN_ROWS or len(seen) == top:
                 break
-            if row["Number"] not in numbers:
-                numbers.append(row["Number"])
-                if len(numbers) == top:
-                    break
-        return numbers
+            if row["Number"] not in seen:
+                seen[row["Number"]] = from_row(ConversationThread, row)
+        return list(seen.values())
 
     def texts(self, acct: str, number: str, top: int) -> list[ConversationText]:
         """The newest ``top`` texts of a thread, newest first."""

@@ -64,11 +64,11 @@ def record_received(account_id: str, stored: Iterable[tuple[Any, bool]]) -> None
 # ---------------------------------------------------------------- reads
 
 def inbox(account_id: str, top: int) -> list[ConversationThread]:
-    """The threads with the newest texts, newest first."""
+    """The threads with the newest texts, newest first, with their unread counts: two queries
+    (the latest activity, the unread index) whatever the account's size."""
     repo = conversations_repo()
-    numbers = repo.recent_numbers(account_id, top)
-    found = repo.threads(account_id, numbers)
-    return [found[n] for n in numbers if n in found]
+    unread = repo.unread(account_id)
+    return [t.model_copy(update={"Unread": unread.get(t.Number, 0)}) for t in repo.recent(account_id, top)]
 
 
 def search(account_id: str, text: str, phones: Iterable[str], top: int) -> list[ConversationThread]:
@@ -77,12 +77,14 @@ def search(account_id: str, text: str, phones: Iterable[str], top: int) -> list[
     wanted = set(phones)
     needle = text.strip().lower()
     digits = "".join(ch for ch in needle if ch.isdigit())
+    repo = conversations_repo()
     out = []
-    for t in conversations_repo().all_threads(account_id):
+    for t in repo.all_threads(account_id):
         if t.Number in wanted or (digits and digits in t.Number) or (needle and needle in t.ContactName.lower()):
             out.append(t)
     out.sort(key=lambda t: t.LastAt, reverse=True)
-    return out[:top]
+    unread = repo.unread(account_id)
+    return [t.model_copy(update={"Unread": unread.get(t.Number, 0)}) for t in out[:top]]
 
 
 def texts(account_id: str, number: str, top: int) -> list[ConversationText]:
