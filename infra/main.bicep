@@ -97,6 +97,7 @@ var storageTables = [
   'Audiences'
   'AccountAdmins'
   'Secrets'
+  'Conversations'
 ]
 
 // Each queue also gets its '<name>-poison' twin (modules/storage.bicep).

@@ -11,9 +11,11 @@ import, lazy ones included), so there is no cycle between packages:
 3. ``web``         the request runtime and envelope (authenticates through ``accounts``)
 4. ``addressbook`` contacts, groups, places, the recipient resolver
 5. ``triggers``    webhook subscriptions, deliveries to flows (notify), delivery-status events
-6. ``inbound``     received texts, carrier keywords, opt-outs (tell flows through ``triggers``)
-7. ``messaging``   send actions (campaigns), dispatch, sending, scheduler, links, media, the
+6. ``conversations`` one thread per customer number: texts sent and received (written by
+                   ``messaging``'s send batch and ``inbound``'s handler, read by the portal)
+7. ``inbound``     received texts, carrier keywords, opt-outs (tell flows through ``triggers``)
+8. ``messaging``   send actions (campaigns), dispatch, sending, scheduler, links, media, the
                    send operations' catalog, status callbacks of sends (honour ``inbound``'s opt-outs)
-8. ``api``, ``cli``, ``portal`` the HTTP endpoints, the admin command line and the business's
+9. ``api``, ``cli``, ``portal`` the HTTP endpoints, the admin command line and the business's
                    web pages (may use every feature; none imports another)
 """

@@ -22,6 +22,7 @@ from ..common.context import repos
 from ..common.queue_messages import consume
 from ..common.text.phones import mask
 from ..common.text.words import first_word
+from ..conversations.threads import record_received
 from ..triggers.models import MMS, SMS, Subscription
 from .keywords import classify
 from .models import (InboundGroupMessage, InboundMessage, InboundQueueBody, InboundQueueMessage, OptOutEvent,
@@ -189,6 +190,7 @@ def process_many(account_id: str, texts: list[tuple[dict[str, str], datetime]]) 
     contacts = address_book_repo().contacts_for_phones(account_id, senders)
     built = [build(account, params, received_at, contacts) for params, received_at in texts]
     stored = inbound_repo().insert_many(built)
+    record_received(account_id, stored)
     events = [apply_keyword(account, m) if m.KeywordAction else None for m, _ in stored]
     # Deliver on every run, also for texts already stored: a run that died before its
     # deliveries were claimed must not lose them; a claimed one is not posted twice (notify.py).

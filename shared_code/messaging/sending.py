@@ -30,6 +30,7 @@ from ..common.fanout import map_concurrently
 from ..common.storage.rows import StorageConflict, retry_on_conflict
 from ..common.text.phones import mask
 from ..common.urls import public_url
+from ..conversations.threads import record_sent
 from ..inbound.storage import optouts_repo
 from .models import (
     CANCELLED,
@@ -159,6 +160,7 @@ def send_batch(account_id: str, campaign_id: str, phones: list[str]) -> dict[str
         if kind == "retry":
             retry.append(r)
         results.append((r, status, sid, code, message))
+    record_sent(c.AccountId, campaign_id, c.Body, c.MediaUrls, results)  # before _finish: it clears UncertainSince
     _finish(campaign_id, results)
     if retry:
         _requeue(c, retry)

@@ -37,7 +37,9 @@ RUN_SHOTS = SCREENSHOTS / "run"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 # The shots the README shows (docs/screenshots/<name>-desktop.png / -phone.png, committed).
-KEY_SHOTS = frozenset({"keys-new-key", "places", "import-report", "contacts-list", "group-members"})
+KEY_SHOTS = frozenset({"keys-new-key", "places", "import-report", "contacts-list", "group-members",
+                       "conversations", "thread", "compose", "campaign", "campaigns", "compliance", "optout-history",
+                       "dashboard"})
 # How long a page may take to answer a click here (2 cores shared by several test runs).
 ACTION_TIMEOUT_MS = 15_000
 

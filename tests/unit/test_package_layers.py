@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2] / "shared_code"
-LAYERS = ["common", "accounts", "web", "addressbook", "triggers", "inbound", "messaging", "api", "cli", "portal"]
+LAYERS = ["common", "accounts", "web", "addressbook", "triggers", "conversations", "inbound", "messaging", "api", "cli", "portal"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
 RANK["cli"] = RANK["portal"] = RANK["api"]  # the front doors are peers; none imports another
 

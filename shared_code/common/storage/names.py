@@ -25,10 +25,11 @@ SUBSCRIPTIONS = "Subscriptions"  # PK account id: "s_<id>" trigger registrations
 DELIVERIES = "Deliveries"    # PK account id, RK "<subscription>_<event>": one per subscription and event
 ACCOUNT_ADMINS = "AccountAdmins"  # PK admin email (lower case), RK account id: the accounts a user administers
 SECRETS = "Secrets"          # PK "portal", RK secret name: per-deployment secrets made on first use (CSRF)
+CONVERSATIONS = "Conversations"  # PK account id: "m_<E.164>_<desc time>_<id>" texts, "a_" activity, "t_"/"u_<E.164>" threads, unread
 
 TABLES: tuple[str, ...] = (ACCOUNTS, NUMBERS, API_KEYS, ADDRESS_BOOK, CAMPAIGNS, RECIPIENTS, SCHEDULE,
                            IDEMPOTENCY, OPT_OUTS, LINKS, OUTBOX, OPT_OUT_LOG, INBOUND, SUBSCRIPTIONS, DELIVERIES,
-                           AUDIENCES, ACCOUNT_ADMINS, SECRETS)
+                           AUDIENCES, ACCOUNT_ADMINS, SECRETS, CONVERSATIONS)
 
 # queues (each has a "<name>-poison" twin made by the Functions host)
 DISPATCH_QUEUE = "dispatch"  # {a, c, v}: expand a campaign into recipients

@@ -44,7 +44,88 @@ function setUpAutoSubmit(select) {
   select.addEventListener("change", () => { if (select.form) select.form.requestSubmit(); });
 }
 
+// textarea[data-segments="#out"]: segments and encoding of the text as it will go (with the
+// form's opt-out line and review link), counted by the server's own rule (POST /segments).
+// [data-preview] in the same form shows the whole text.
+function setUpSegments(area) {
+  const out = document.querySelector(area.dataset.segments);
+  const form = area.form;
+  const preview = form ? form.querySelector("[data-preview]") : null;
+  let timer = null;
+  let asked = 0;
+  async function update() {
+    const mine = ++asked;
+    const fields = { Body: area.value };
+    const stop = form && form.querySelector('input[name="ReplySTOPToOptOut"]');
+    if (stop && stop.checked) fields.ReplySTOPToOptOut = "1";
+    const place = form && form.querySelector('[name="PlaceId"]');
+    const kind = form && form.querySelector('[name="Kind"]:checked');
+    if (place && place.value && (!kind || kind.value === "review" || place.dataset.always !== undefined)) fields.PlaceId = place.value;
+    const { ok, data } = await portalFetch("/segments", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(fields) });
+    if (!ok || !data || mine !== asked) return;
+    const plural = data.Segments === 1 ? "segment" : "segments";
+    let text = `${data.Segments} ${plural} (${data.Encoding}) · ${data.Characters} characters`;
+    if (data.NonGsm && data.NonGsm.length) text += ` · not in GSM-7: ${data.NonGsm.join(" ")}`;
+    if (out) out.textContent = text;
+    if (preview) preview.textContent = data.Text;
+  }
+  const soon = () => { clearTimeout(timer); timer = setTimeout(update, 200); };
+  area.addEventListener("input", soon);
+  if (form) form.addEventListener("change", soon);
+  update();
+}
+
+// [data-poll="/path"]: ask the path for {Html} every data-poll-seconds and show it when it changed
+// (the server renders and escapes it; new texts appear without a reload).
+function setUpPoll(list) {
+  const every = Math.max(1, Number(list.dataset.pollSeconds || 3)) * 1000;
+  let last = list.innerHTML.trim();
+  async function poll() {
+    try {
+      const { ok, data } = await portalFetch(list.dataset.poll);
+      if (ok && data && typeof data.Html === "string" && data.Html.trim() !== last) {
+        last = data.Html.trim();
+        list.innerHTML = data.Html;
+        const empty = document.getElementById("thread-empty");
+        if (empty && data.Count) empty.remove();
+        list.dispatchEvent(new CustomEvent("portal:updated"));
+      }
+    } finally {
+      setTimeout(poll, every);
+    }
+  }
+  setTimeout(poll, every);
+}
+
+// [data-progress="/path"]: a campaign's live progress ({Percent, Status, counts}) while it sends.
+function setUpProgress(box) {
+  const every = Math.max(1, Number(box.dataset.pollSeconds || 2)) * 1000;
+  const bar = box.querySelector("progress");
+  async function poll() {
+    const { ok, data } = await portalFetch(box.dataset.progress);
+    if (ok && data) {
+      if (bar) bar.value = data.Percent;
+      for (const [name, value] of Object.entries(data.Counts || {})) {
+        const cell = document.querySelector(`[data-count="${name}"]`);
+        if (cell) cell.textContent = String(value);
+      }
+      const label = box.querySelector("[data-percent]");
+      if (label) label.textContent = `${data.Percent} %`;
+      const status = document.querySelector("[data-campaign-status]");
+      if (status) status.textContent = data.Status;
+      if (data.Done) { box.dataset.done = "true"; return; }
+    }
+    setTimeout(poll, every);
+  }
+  if (box.dataset.done !== "true") setTimeout(poll, every);
+}
+
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-copy]").forEach(setUpCopy);
   document.querySelectorAll("select[data-autosubmit]").forEach(setUpAutoSubmit);
+  document.querySelectorAll("textarea[data-segments]").forEach(setUpSegments);
+  document.querySelectorAll("[data-poll]").forEach(setUpPoll);
+  document.querySelectorAll("[data-progress]").forEach(setUpProgress);
 });

@@ -1,0 +1,197 @@
+"""The Conversations table, one partition per account (so a batch of texts and their threads'
+summaries is one transaction, and no query crosses tenants):
+
+- ``m_<number>_<desc time>_<message id>``  a text of the number's thread, newest first
+- ``a_<desc time>_<number>_<message id>``  the account's activity, newest first, each with the
+                                           text's preview: the inbox is one query of these
+- ``t_<number>``                           the thread's summary (last text, contact's name)
+- ``u_<number>``                           its unread count, only while there are unread texts
+                                           (the inbox reads them all in one small query)
+
+A text's keys come from its own time and id, so writing it twice writes the same rows."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from ..common.clock import utcnow
+from ..common.context import repos
+from ..common.ids import new_desc_id
+from ..common.storage.names import CONVERSATIONS
+from ..common.storage.rows import (
+    MAX_TRANSACTION_OPS,
+    StorageConflict,
+    create_op,
+    from_row,
+    get_row,
+    retry_on_conflict,
+    to_row,
+    transact,
+)
+from ..common.storage.tables import TableStore, query_prefix
+from .models import MAX_PREVIEW_CHARS, ConversationText, ConversationThread
+
+log = logging.getLogger("powertextor.conversations")
+MSG, ACTIVITY, THREAD, UNREAD = "m_", "a_", "t_", "u_"
+ACTIVITY_SCAN_ROWS = 400  # activity rows an inbox page reads at most to find its threads
+RECEIVE_ROUNDS = 5        # rounds a thread's unread count races other writers
+TEXT_READS = 8            # texts a retried group checks side by side ("stored already?")
+
+
+def stamp(at: datetime) -> str:
+    """The time part of a descending id: keys sort newest first."""
+    return new_desc_id(int(at.timestamp() * 1000))[:10]
+
+
+def message_key(t: ConversationText) -> str:
+    return f"{MSG}{t.Number}_{stamp(t.At)}_{t.MessageId}"
+
+
+def activity_key(t: ConversationText) -> str:
+    return f"{ACTIVITY}{stamp(t.At)}_{t.Number}_{t.MessageId}"
+
+
+def _upsert(entity: dict[str, Any], merge: bool = False) -> tuple:
+    from azure.data.tables import UpdateMode
+
+    return ("upsert", entity, {"mode": UpdateMode.MERGE if merge else UpdateMode.REPLACE})
+
+
+def _summary(t: ConversationText) -> dict[str, Any]:
+    out = {"Number": t.Number, "LastAt": t.At, "LastBody": t.Body[:MAX_PREVIEW_CHARS], "LastDirection": t.Direction}
+    if t.ContactName:
+        out["ContactName"] = t.ContactName
+    return out
+
+
+def _activity(acct: str, t: ConversationText) -> tuple:
+    return _upsert({"PartitionKey": acct, "RowKey": activity_key(t), **_summary(t)})
+
+
+class ConversationRepository:
+    def __init__(self, store: TableStore) -> None:
+        self.store = store
+
+    @property
+    def table(self):  # noqa: ANN201 - TableClient, imported lazily
+        return self.store.table(CONVERSATIONS)
+
+    # -- writes ---------------------------------------------------------------------------------
+    def add_sent(self, acct: str, texts: Sequence[ConversationText]) -> None:
+        """Sent texts (each number once): text, activity and summary rows, upserts in
+        transactions of up to 100 operations; the summary is merged, so an unread count
+        another writer keeps is left alone."""
+        ops: list[tuple] = []
+        for t in texts:
+            ops.append(_upsert(to_row(t, acct, message_key(t))))
+            ops.append(_activity(acct, t))
+            ops.append(_upsert({"PartitionKey": acct, "RowKey": THREAD + t.Number, **_summary(t)}, merge=True))
+        step = MAX_TRANSACTION_OPS - MAX_TRANSACTION_OPS % 3
+        for i in range(0, len(ops), step):
+            transact(self.table, ops[i:i + step])
+
+    def add_received(self, acct: str, texts: Sequence[ConversationText]) -> int:
+        """Received texts of ONE number: the texts created if absent, the thread's unread count
+        raised by the texts that were new, all in one ETag-guarded transaction — a retried
+        queue message finds its texts there and counts nothing twice. Returns how many were new."""
+        if not texts:
+            return 0
+        number = texts[0].Number
+
+        def attempt(todo: list[ConversationText]) -> int:
+            if not todo:
+                return 0
+            unread = get_row(self.table, acct, UNREAD + number)
+            newest = max(todo, key=lambda t: t.At)
+            ops: list[tuple] = []
+            for t in todo:
+                ops.append(create_op(to_row(t, acct, message_key(t))))
+                ops.append(_activity(acct, t))
+            ops.append(_upsert({"PartitionKey": acct, "RowKey": THREAD + number, **_summary(newest)}, merge=True))
+            count = {"PartitionKey": acct, "RowKey": UNREAD + number, "Number": number,
+                     "Unread": (int(unread["Unread"]) if unread else 0) + len(todo)}
+            if unread is None:
+                ops.append(create_op(count))
+            else:
+                from azure.core import MatchConditions
+                from azure.data.tables import UpdateMode
+
+                ops.append(("update", count, {"mode": UpdateMode.REPLACE, "etag": unread.metadata["etag"],
+                                              "match_condition": MatchConditions.IfNotModified}))
+            transact(self.table, ops)
+            return len(todo)
+
+        def unseen(todo: list[ConversationText]) -> list[ConversationText]:
+            from ..common.fanout import map_concurrently
+
+            found = map_concurrently(lambda t: get_row(self.table, acct, message_key(t)), todo, TEXT_READS)
+            return [t for t, row in zip(todo, found) if row is None]
+
+        first = unseen(list(texts)) if len(texts) * 2 + 2 > MAX_TRANSACTION_OPS else list(texts)
+        if len(first) * 2 + 2 > MAX_TRANSACTION_OPS:  # a flood from one number: in slices
+            half = (MAX_TRANSACTION_OPS - 2) // 2
+            return sum(self.add_received(acct, first[i:i + half]) for i in range(0, len(first), half))
+        return retry_on_conflict(attempt, first=first, reread=lambda todo: unseen(todo) or None,
+                                 tries=RECEIVE_ROUNDS, gave_up=lambda: 0) or 0
+
+    def mark_read(self, acct: str, number: str) -> None:
+        """The thread was looked at: no unread texts (a text arriving meanwhile finds the count
+        gone and starts it again)."""
+        self.table.delete_entity(acct, UNREAD + number)  # a missing row is no error here
+
+    # -- reads ----------------------------------------------------------------------------------
+    def unread(self, acct: str) -> dict[str, int]:
+        """Unread counts of every thread that has any (few rows: one query)."""
+        rows = query_prefix(self.table, acct, UNREAD, select=["Number", "Unread"])
+        return {r["Number"]: int(r["Unread"]) for r in rows}
+
+    def thread(self, acct: str, number: str) -> ConversationThread | None:
+        row = get_row(self.table, acct, THREAD + number)
+        if row is None:
+            return None
+        unread = get_row(self.table, acct, UNREAD + number)
+        return from_row(ConversationThread, row).model_copy(update={"Unread": int(unread["Unread"]) if unread else 0})
+
+    def all_threads(self, acct: str) -> Iterator[ConversationThread]:
+        for row in query_prefix(self.table, acct, THREAD):
+            yield from_row(ConversationThread, row)
+
+    def recent(self, acct: str, top: int) -> list[ConversationThread]:
+        """The threads with the newest texts, newest first, at most ``top``: each number's first
+        activity row is its latest text (reading at most ``ACTIVITY_SCAN_ROWS``: a number busier
+        than that hides older threads from the first page; search still finds them)."""
+        seen: dict[str, ConversationThread] = {}
+        for i, row in enumerate(query_prefix(self.table, acct, ACTIVITY, page_rows=top * 4)):
+            if i >= ACTIVITY_SCAN_ROWS or len(seen) == top:
+                break
+            if row["Number"] not in seen:
+                seen[row["Number"]] = from_row(ConversationThread, row)
+        return list(seen.values())
+
+    def texts(self, acct: str, number: str, top: int) -> list[ConversationText]:
+        """The newest ``top`` texts of a thread, newest first."""
+        out = []
+        for row in query_prefix(self.table, acct, f"{MSG}{number}_", page_rows=top):
+            out.append(from_row(ConversationText, row))
+            if len(out) == top:
+                break
+        return out
+
+    def refresh_status(self, acct: str, texts: Sequence[ConversationText]) -> None:
+        """Write back statuses a caller re-read (merge: only the status fields)."""
+        from azure.data.tables import UpdateMode
+
+        for t in texts:
+            try:
+                self.table.update_entity({"PartitionKey": acct, "RowKey": message_key(t), "Status": t.Status,
+                                          "ErrorCode": t.ErrorCode, "ErrorMessage": t.ErrorMessage},
+                                         mode=UpdateMode.MERGE)
+            except Exception:  # noqa: BLE001 - a cache of the recipient's status; the next view re-reads it
+                log.debug("could not refresh a text's status", exc_info=True)
+
+
+def conversations_repo() -> ConversationRepository:
+    return repos().get(ConversationRepository)

@@ -1,0 +1,103 @@
+"""Conversations: the hooks the send pipeline and the inbound handler call, and the reads the
+portal's inbox and thread pages make. A hook never fails its caller: a text already sent (or
+stored) must not be retried because its thread could not be written; the failure is logged."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from ..common.clock import utcnow
+from ..common.text.phones import mask
+from .models import IN, OUT, ConversationText, ConversationThread
+from .storage import conversations_repo
+
+log = logging.getLogger("powertextor.conversations")
+NOT_SENT = frozenset({"pending", "sending", "cancelled"})  # recipient states that are no text in a thread
+
+
+def record_sent(account_id: str, campaign_id: str, body: str, media_urls: Sequence[str],
+                results: Iterable[tuple[Any, str, str, str, str]]) -> None:
+    """The send batch's outcomes (recipient, status, sid, error code, message) as texts of
+    each number's thread; retries still to come are left out. A text's time is when its first
+    unresolved attempt was claimed (``UncertainSince``), which a rerun of the same attempt keeps:
+    a text recorded twice lands on the same row."""
+    try:
+        texts = []
+        for r, status, _sid, code, message in results:
+            if status in NOT_SENT:
+                continue
+            at = getattr(r, "UncertainSince", None) or getattr(r, "SendingAt", None) or utcnow()
+            texts.append(ConversationText(Number=r.Phone, Direction=OUT, Body=body, At=at, MessageId=campaign_id,
+                                          CampaignId=campaign_id, Status=status, ErrorCode=code or "",
+                                          ErrorMessage=message or "", ContactName=getattr(r, "Name", "") or "",
+                                          Media=[{"Url": u, "ContentType": ""} for u in media_urls]))
+        if texts:
+            conversations_repo().add_sent(account_id, texts)
+    except Exception:  # noqa: BLE001 - see the module's docstring
+        log.exception("campaign %s: its texts could not be added to their conversations", campaign_id)
+
+
+def record_received(account_id: str, stored: Iterable[tuple[Any, bool]]) -> None:
+    """Received texts (the inbound handler's stored texts, new or found again) in their
+    threads, once each: the thread's unread count counts each text once however often its
+    queue message runs."""
+    try:
+        by_number: dict[str, list[ConversationText]] = {}
+        for m, _created in stored:
+            if not m.From:
+                continue
+            by_number.setdefault(m.From, []).append(ConversationText(
+                Number=m.From, Direction=IN, Body=m.Body, At=m.ReceivedAt, MessageId=m.MessageId,
+                Media=list(m.Media), ContactName=m.ContactName or "", Status="received"))
+        repo = conversations_repo()
+        for number, texts in by_number.items():
+            try:
+                repo.add_received(account_id, texts)
+            except Exception:  # noqa: BLE001
+                log.exception("texts from %s could not be added to their conversation", mask(number))
+    except Exception:  # noqa: BLE001 - see the module's docstring
+        log.exception("received texts could not be added to their conversations")
+
+
+# ---------------------------------------------------------------- reads
+
+def inbox(account_id: str, top: int) -> list[ConversationThread]:
+    """The threads with the newest texts, newest first, with their unread counts: two queries
+    (the latest activity, the unread index) whatever the account's size."""
+    repo = conversations_repo()
+    unread = repo.unread(account_id)
+    return [t.model_copy(update={"Unread": unread.get(t.Number, 0)}) for t in repo.recent(account_id, top)]
+
+
+def search(account_id: str, text: str, phones: Iterable[str], top: int) -> list[ConversationThread]:
+    """Threads whose number contains ``text`` (digits compared), whose contact's name
+    contains it, or whose number is one of ``phones`` (the contacts a name search found)."""
+    wanted = set(phones)
+    needle = text.strip().lower()
+    digits = "".join(ch for ch in needle if ch.isdigit())
+    repo = conversations_repo()
+    out = []
+    for t in repo.all_threads(account_id):
+        if t.Number in wanted or (digits and digits in t.Number) or (needle and needle in t.ContactName.lower()):
+            out.append(t)
+    out.sort(key=lambda t: t.LastAt, reverse=True)
+    unread = repo.unread(account_id)
+    return [t.model_copy(update={"Unread": unread.get(t.Number, 0)}) for t in out[:top]]
+
+
+def texts(account_id: str, number: str, top: int) -> list[ConversationText]:
+    """A thread's newest texts, oldest first (as a thread reads)."""
+    return conversations_repo().texts(account_id, number, top)[::-1]
+
+
+def key_of(t: ConversationText) -> str:
+    from .storage import message_key
+
+    return message_key(t)
+
+
+def mark_read(account_id: str, number: str) -> None:
+    conversations_repo().mark_read(account_id, number)
+

@@ -1,0 +1,199 @@
+"""Conversations in Chromium: a text received through Twilio's SIGNED webhook shows up in its
+open thread without a reload; a reply from the thread goes through the send pipeline and
+reaches the fake Twilio; unread counts; opted-out numbers get no reply box.
+
+The session's portal devhost runs HTTP only (its queue functions are off, see conftest), so
+these tests serve the app from an in-process devhost of their own that runs every function,
+polling queues fast, with the Twilio provider pointed at the fake."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+
+from tests.inbound.helpers import post_webhook, text_params, wait_until
+from tests.support import browser as support
+from tests.support.app_env import app_settings
+from tests.support.browser import shoot
+from tests.support.fake_twilio import FakeTwilio
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def live(storage: str) -> Iterator[tuple[object, FakeTwilio]]:
+    from devhost.azurite import free_port
+    from devhost.host import DevHost
+    from function_app import app
+    from tests.conftest import ROOT
+
+    fake = FakeTwilio().start()
+    dev = DevHost(app, connection_string=storage, port=free_port(), host_json=ROOT / "host.json", poll_interval=0.2)
+    with app_settings({**fake.env(), "PUBLIC_BASE_URL": dev.base_url}):
+        dev.start()
+        try:
+            yield dev, fake
+        finally:
+            dev.stop()
+    fake.stop()
+
+
+@pytest.fixture()
+def page(browser, live) -> Iterator[object]:  # noqa: ANN001
+    tab = support.new_page(browser, live[0].base_url)
+    yield tab
+    errors = list(tab.errors)
+    tab.context.close()
+    assert errors == [], f"uncaught script errors on the page: {errors}"
+
+
+def _contact(business, name: str, phone: str):  # noqa: ANN001, ANN202
+    from shared_code.addressbook import contacts
+    from shared_code.addressbook.models import CreateContactBody
+
+    return contacts.create_or_rename(business.caller, CreateContactBody(Phone=phone, Name=name))
+
+
+def _business_phone(business) -> str:  # noqa: ANN001
+    from shared_code.accounts.storage import accounts_repo
+
+    return accounts_repo().get(business.account_id).Phone
+
+
+def test_a_received_text_appears_in_the_open_thread_and_a_reply_reaches_twilio(page, business, live) -> None:  # noqa: ANN001
+    from playwright.sync_api import expect
+
+    from tests.support.tenants import new_phone
+
+    dev, fake = live
+    customer = new_phone("415")
+    _contact(business, "Ada Lovelace", customer)
+    ours = _business_phone(business)
+    first = post_webhook(dev.base_url, fake.auth_token, text_params(customer, ours, "Is my table ready?"))
+    assert first.status_code == 200, first.text
+    page.goto("/conversations")
+    link = page.locator(".thread-item a", has_text="Ada Lovelace")
+    assert wait_until(lambda: (page.reload(), link.count() == 1)[1], timeout=15, every=0.5), page.content()
+    assert page.locator("[data-unread]").inner_text() == "1 unread"
+    shoot(page, "conversations")
+    link.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Ada Lovelace"
+    assert page.locator("#thread-texts li").all_inner_texts()[0].startswith("Is my table ready?")
+    # a new text through the signed webhook shows up without a reload
+    url_before = page.url
+    second = post_webhook(dev.base_url, fake.auth_token, text_params(customer, ours, f"And a high chair {XSS}"))
+    assert second.status_code == 200
+    page.locator("#thread-texts li", has_text="And a high chair").wait_for(timeout=20_000)
+    assert page.url == url_before
+    assert page.locator("#thread-texts li").last.inner_text().startswith(f"And a high chair {XSS}")
+    assert page.locator("main img").count() == 0
+    # the reply box counts segments as you type
+    page.get_by_label("Your reply").fill("Yes – ready")  # the en dash makes it UCS-2
+    expect(page.locator("#segments")).to_contain_text("(UCS-2)")
+    page.get_by_label("Your reply").fill("Yes, your table is ready")
+    expect(page.locator("#segments")).to_have_text("1 segment (GSM-7) · 24 characters")
+    page.get_by_role("button", name="Send reply").click()
+    assert page.get_by_role("status").inner_text().startswith("Reply sent")
+    sent = wait_until(lambda: [m for m in fake.messages if m.to == customer], timeout=20, every=0.2)
+    assert [m.body for m in sent] == ["Yes, your table is ready"]
+    page.locator("#thread-texts li.out", has_text="Yes, your table is ready").wait_for(timeout=20_000)
+    texts = page.locator("#thread-texts li").all_inner_texts()
+    assert [t.split("\n")[0] for t in texts] == ["Is my table ready?", f"And a high chair {XSS}",
+                                                 "Yes, your table is ready"]
+    shoot(page, "thread")
+    # the thread was read: no unread badge any more
+    page.goto("/conversations")
+    assert page.locator("[data-unread]").count() == 0
+    # search by name and by number
+    page.get_by_label("Search conversations").fill("lovelace")
+    page.get_by_role("button", name="Search").click()
+    assert link.count() == 1
+    page.get_by_label("Search conversations").fill(customer[-7:])
+    page.get_by_role("button", name="Search").click()
+    assert link.count() == 1
+
+
+def test_a_retried_webhook_message_counts_once(page, business, live) -> None:  # noqa: ANN001
+    """The same MessageSid twice (Twilio retries a webhook): one text in the thread, 1 unread."""
+    from tests.support.tenants import new_phone
+
+    dev, fake = live
+    customer = new_phone("415")
+    params = text_params(customer, _business_phone(business), "Hello?")
+    for _ in range(2):
+        assert post_webhook(dev.base_url, fake.auth_token, params).status_code == 200
+    from shared_code.conversations.storage import conversations_repo
+
+    wait_until(lambda: conversations_repo().thread(business.account_id, customer), timeout=15)
+    time.sleep(1.5)  # the second queue message's turn
+    thread = conversations_repo().thread(business.account_id, customer)
+    assert thread.Unread == 1
+    page.goto(f"/conversations/{quote(customer)}")
+    assert page.locator("#thread-texts li").count() == 1
+
+
+def test_an_opted_out_number_has_no_reply_box(page, business, live) -> None:  # noqa: ANN001
+    from tests.support.tenants import new_phone
+
+    dev, fake = live
+    customer = new_phone("415")
+    assert post_webhook(dev.base_url, fake.auth_token, text_params(customer, _business_phone(business),
+                                                                   "STOP")).status_code == 200
+    from shared_code.inbound.storage import optouts_repo
+
+    wait_until(lambda: (s := optouts_repo().get(business.account_id, customer)) and s.OptedOut, timeout=15)
+    page.goto(f"/conversations/{quote(customer)}")
+    assert "This number opted out" in page.locator("#opted-out").inner_text()
+    assert page.get_by_label("Your reply").count() == 0
+    # a reply posted anyway (an old tab, a forged form) is refused in the API's words
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    forced = page.request.post(f"/conversations/{quote(customer)}", form={"csrf_token": token, "Body": "Hello?"},
+                               headers={"Origin": dev.base_url})
+    assert forced.status == 422
+    assert f"{customer} opted out (replied STOP)" in forced.text()
+    time.sleep(1)
+    assert [m for m in fake.messages if m.to == customer and m.body == "Hello?"] == []
+
+
+def test_a_send_batch_recorded_twice_is_one_text_per_number(storage) -> None:  # noqa: ANN001
+    """A send message processed again after a crash between the provider call and the result
+    write reconciles the same attempt: its texts must land on the same conversation rows."""
+    from datetime import datetime, timedelta, timezone
+
+    from shared_code.accounts import accounts
+    from shared_code.conversations import threads
+    from shared_code.messaging.models import Recipient
+    from tests.support.tenants import new_phone
+
+    account = accounts.create_account("Twice Co", new_phone("628"), "US")
+    claimed = datetime.now(timezone.utc) - timedelta(seconds=30)
+    phone = new_phone("415")
+    for later in (0, 20):  # the second run claims later; the attempt's UncertainSince stays
+        r = Recipient(Phone=phone, AccountId=account.AccountId, Status="sending", UncertainSince=claimed,
+                      SendingAt=claimed + timedelta(seconds=later), UpdatedAt=claimed)
+        threads.record_sent(account.AccountId, "01CAMPAIGNTWICE00000000000", "Hi", [], [(r, "queued", "SM1", "", "")])
+    texts = threads.texts(account.AccountId, phone, 10)
+    assert [(t.Body, t.Status) for t in texts] == [("Hi", "queued")]
+    assert threads.inbox(account.AccountId, 10)[0].LastBody == "Hi"
+
+
+def test_media_of_a_received_mms_is_shown_as_links(page, business, live) -> None:  # noqa: ANN001
+    from tests.inbound.helpers import mms_params
+    from tests.support.tenants import new_phone
+
+    dev, fake = live
+    customer = new_phone("415")
+    params = mms_params(customer, _business_phone(business), "Look at this", urls=2)
+    params.update({"NumMedia": "3", "MediaUrl2": "javascript:alert(1)", "MediaContentType2": "text/html"})
+    assert post_webhook(dev.base_url, fake.auth_token, params).status_code == 200
+    from shared_code.conversations.storage import conversations_repo
+
+    assert wait_until(lambda: conversations_repo().thread(business.account_id, customer), timeout=15)
+    page.goto(f"/conversations/{quote(customer)}")
+    links = page.locator("#thread-texts .text-media a")
+    assert links.all_inner_texts() == ["Attachment 1 (image/jpeg)", "Attachment 2 (image/png)"]
+    assert links.first.get_attribute("href") == params["MediaUrl0"]
+    assert page.locator("#thread-texts .text-media").nth(2).inner_text() == "Attachment 3: javascript:alert(1)"
