@@ -332,6 +332,17 @@ def http_session(key: str | None = None) -> requests.Session:
     return s
 
 
+def timed(samples: int, call: Callable[[], object]) -> list[float]:
+    """Seconds of each of ``samples`` calls, after one warm-up call."""
+    call()  # warm: templates compiled, clients made
+    out = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        call()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
 def percentile(values: Sequence[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100)."""
     if not values:

@@ -33,6 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import ROOT, BenchTwilio, Stack, cpu_seconds, http_session, machine_note, wait_until  # noqa: E402
+
+from tests.support.processes import start_devhost  # noqa: E402
 from _storage_meter import StorageMeter, billed, table_text  # noqa: E402
 
 import requests  # noqa: E402
@@ -48,20 +50,8 @@ class Host:
 
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        env = {**env, "PUBLIC_BASE_URL": self.base_url}
-        self.process = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(self.port), "--azurite", "no"],
-                                        cwd=root, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"devhost from {root} exited; see {log}")
-            try:
-                requests.get(f"{self.base_url}/api/account", timeout=(1, 60))
-                return
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        self.process.kill()
-        raise RuntimeError(f"devhost from {root} did not start; see {log}")
+        self.process = start_devhost({**env, "PUBLIC_BASE_URL": self.base_url}, self.port, log, timeout=90,
+                                     cwd=root)
 
     def cpu(self) -> float:
         return cpu_seconds(self.process.pid)

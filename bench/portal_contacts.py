@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import ROOT, Stack, http_session, machine_note, percentile, summary, verdict  # noqa: E402
+from _harness import ROOT, Stack, http_session, machine_note, percentile, summary, timed, verdict  # noqa: E402
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -52,16 +52,6 @@ def seed(stack: Stack, account_id: str, n: int) -> float:
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda i: book.import_contacts(account_id, made[i:i + 50]), range(0, n, 50)))
     return time.perf_counter() - started
-
-
-def timed(samples: int, call: Callable[[], object]) -> list[float]:
-    call()  # warm: templates compiled, clients made
-    out = []
-    for _ in range(samples):
-        t0 = time.perf_counter()
-        call()
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 def main() -> int:

@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import ROOT, Stack, _retrying, machine_note, percentile, summary, verdict  # noqa: E402
+from _harness import ROOT, Stack, _retrying, machine_note, percentile, summary, timed, verdict  # noqa: E402
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -129,16 +129,6 @@ def seed_compliance(account, email: str, phones: list[str]) -> None:  # noqa: AN
 
     caller = Caller.signed_in(account, email)
     _parallel(phones[-OPTED_OUT:], lambda p: optouts.change(caller, OptOutBody(Phone=p, Reason="bench"), True))
-
-
-def timed(samples: int, call: Callable[[], object]) -> list[float]:
-    call()  # warm: templates compiled, clients made
-    out = []
-    for _ in range(samples):
-        t0 = time.perf_counter()
-        call()
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 def main() -> int:

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from tests.messaging.helpers import PLACE, data, make_book, utc_now, wait_campaign
-from tests.support.app_env import app_settings
+from tests.support.app_env import texting_through_fake_twilio
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.tenants import new_phone
 
@@ -20,10 +20,8 @@ REVIEW_LINK = f"https://search.google.com/local/writereview?placeid={PLACE}"
 @pytest.fixture(scope="module")
 def fake(host):  # noqa: ANN001, ANN201
     """Point the app (served in-process by the session's devhost) at a fake Twilio."""
-    twilio = FakeTwilio().start()
-    with app_settings({**twilio.env(), "PUBLIC_BASE_URL": host.base_url}):
+    with texting_through_fake_twilio(host) as twilio:
         yield twilio
-    twilio.stop()
 
 
 @pytest.fixture()

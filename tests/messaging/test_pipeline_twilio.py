@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.messaging.helpers import data, wait_campaign
-from tests.support.app_env import app_settings
+from tests.support.app_env import texting_through_fake_twilio
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.tenants import new_phone
 
@@ -15,12 +15,9 @@ from tests.support.tenants import new_phone
 @pytest.fixture(scope="module")
 def fake(host):  # noqa: ANN001, ANN201
     """Point the app (served in-process by the session's devhost) at a fake Twilio."""
-    twilio = FakeTwilio(stall_seconds=2.0).start()
-    env = {**twilio.env(), "SMS_TIMEOUT_SECONDS": "1", "SEND_STUCK_SECONDS": "3",
-           "PUBLIC_BASE_URL": host.base_url}
-    with app_settings(env):
+    with texting_through_fake_twilio(host, {"SMS_TIMEOUT_SECONDS": "1", "SEND_STUCK_SECONDS": "3"},
+                                     stall_seconds=2.0) as twilio:
         yield twilio
-    twilio.stop()
 
 
 def counts_for(twilio: FakeTwilio, campaign_id: str) -> dict[str, int]:

@@ -14,7 +14,7 @@ import pytest
 from shared_code.accounts.models import Account
 from shared_code.messaging.quiet_hours import Window, held_until, zone_for
 from tests.messaging.helpers import data
-from tests.support.app_env import app_settings
+from tests.support.app_env import texting_through_fake_twilio
 from tests.support.fake_twilio import FakeTwilio
 
 UTC = timezone.utc
@@ -160,10 +160,8 @@ def test_the_portal_settings_page_shows_and_sets_quiet_hours(host) -> None:  # n
 
 @pytest.fixture(scope="module")
 def fake(host):  # noqa: ANN001, ANN201
-    twilio = FakeTwilio().start()
-    with app_settings({**twilio.env(), "PUBLIC_BASE_URL": host.base_url}):
+    with texting_through_fake_twilio(host) as twilio:
         yield twilio
-    twilio.stop()
 
 
 @pytest.fixture()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 @contextmanager
@@ -26,3 +27,18 @@ def app_settings(env: dict[str, str]) -> Iterator[None]:
             else:
                 os.environ[k] = v
         context.reset()
+
+
+@contextmanager
+def texting_through_fake_twilio(host: Any, extra_env: dict[str, str] | None = None,
+                                **knobs: Any) -> Iterator[Any]:
+    """A fake Twilio (``knobs``: its stall_seconds, latency …) that the in-process app served by
+    ``host`` texts through, with ``host`` as its public URL (status callbacks, links)."""
+    from tests.support.fake_twilio import FakeTwilio
+
+    twilio = FakeTwilio(**knobs).start()
+    try:
+        with app_settings({**twilio.env(), "PUBLIC_BASE_URL": host.base_url, **(extra_env or {})}):
+            yield twilio
+    finally:
+        twilio.stop()

@@ -20,9 +20,11 @@ def cli_json(env: dict[str, str], *args: str) -> dict:
     return json.loads(out.stdout)
 
 
-def start_devhost(env: dict[str, str], port: int, log: Path, timeout: float = 60) -> subprocess.Popen:
-    """Start `python -m devhost` on ``port`` (output to ``log``) and wait until it answers."""
-    proc = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(port), "--azurite", "no"], cwd=ROOT,
+def start_devhost(env: dict[str, str], port: int, log: Path, timeout: float = 60,
+                  cwd: Path = ROOT) -> subprocess.Popen:
+    """Start `python -m devhost` on ``port`` (output to ``log``) and wait until it answers;
+    ``cwd``: the checkout whose app it serves (a bench compares another one)."""
+    proc = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(port), "--azurite", "no"], cwd=cwd,
                             env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
