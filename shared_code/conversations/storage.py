@@ -106,21 +106,22 @@ class ConversationRepository:
                 return 0
             unread = get_row(self.table, acct, UNREAD + number)
             newest = max(todo, key=lambda t: t.At)
-            ops: list[tuple] = []
-            for t in todo:
-                ops.append(create_op(to_row(t, acct, message_key(t))))
-                ops.append(_activity(acct, t))
-            ops.append(_upsert({"PartitionKey": acct, "RowKey": THREAD + number, **_summary(newest)}, merge=True))
+            # the count first: a reader that catches the batch half-applied (Azure applies it
+            # at once; an emulator may not) sees no thread before its unread count
             count = {"PartitionKey": acct, "RowKey": UNREAD + number, "Number": number,
                      "Unread": (int(unread["Unread"]) if unread else 0) + len(todo)}
             if unread is None:
-                ops.append(create_op(count))
+                ops: list[tuple] = [create_op(count)]
             else:
                 from azure.core import MatchConditions
                 from azure.data.tables import UpdateMode
 
-                ops.append(("update", count, {"mode": UpdateMode.REPLACE, "etag": unread.metadata["etag"],
-                                              "match_condition": MatchConditions.IfNotModified}))
+                ops = [("update", count, {"mode": UpdateMode.REPLACE, "etag": unread.metadata["etag"],
+                                          "match_condition": MatchConditions.IfNotModified})]
+            for t in todo:
+                ops.append(create_op(to_row(t, acct, message_key(t))))
+                ops.append(_activity(acct, t))
+            ops.append(_upsert({"PartitionKey": acct, "RowKey": THREAD + number, **_summary(newest)}, merge=True))
             transact(self.table, ops)
             return len(todo)
 

@@ -65,10 +65,13 @@ def record_received(account_id: str, stored: Iterable[tuple[Any, bool]]) -> None
 
 def inbox(account_id: str, top: int) -> list[ConversationThread]:
     """The threads with the newest texts, newest first, with their unread counts: two queries
-    (the latest activity, the unread index) whatever the account's size."""
+    (the latest activity, the unread index) whatever the account's size. The threads are read
+    first: a text stored between the two reads then shows its thread's count, or not yet the
+    thread — never a listed thread without the unread text it was listed for."""
     repo = conversations_repo()
+    threads = repo.recent(account_id, top)
     unread = repo.unread(account_id)
-    return [t.model_copy(update={"Unread": unread.get(t.Number, 0)}) for t in repo.recent(account_id, top)]
+    return [t.model_copy(update={"Unread": unread.get(t.Number, 0)}) for t in threads]
 
 
 def search(account_id: str, text: str, phones: Iterable[str], top: int) -> list[ConversationThread]:

@@ -17,6 +17,14 @@ def outbox(account_id: str, campaign_id: str) -> list[dict]:
     return [r for r in list_outbox(TableStore(), account_id) if r.get("CampaignId") == campaign_id]
 
 
+# The latest a text scheduled to the second may go out, as a user would still call on time:
+# the visibility delay rounded to the nearest second (0.5 s), then two queue hops (dispatch,
+# send), each waiting up to host.json's maxPollingInterval (1 s), plus their work on a busy
+# machine. One sample against bench/schedule_lateness.py's p95 (2 s) would fail one run in 20.
+LATEST_ON_TIME = 0.5 + 2 * 1.0 + 1.5
+EARLIEST_ON_TIME = -0.5  # the rounding, the other way
+
+
 def test_message_scheduled_3s_ahead_arrives_on_time(api, tenant):
     p = new_phone()
     at = utc_now() + timedelta(seconds=3)
@@ -29,7 +37,7 @@ def test_message_scheduled_3s_ahead_arrives_on_time(api, tenant):
     rows = outbox(tenant.account_id, c["CampaignId"])
     assert len(rows) == 1
     lateness = (rows[0]["CreatedAt"] - at).total_seconds()
-    assert -0.5 <= lateness <= 2.0, lateness
+    assert EARLIEST_ON_TIME <= lateness <= LATEST_ON_TIME, lateness
 
 
 def test_cancel_before_send_sends_nothing_even_when_the_queue_fires(api, tenant):
