@@ -119,7 +119,7 @@ def seed_received(account_id: str, phones: list[str], n: int) -> None:
     texts = [ConversationText(Number=phones[i % len(phones)], Direction=IN, Body=f"Reply {i}",
                               At=now - timedelta(seconds=n - i), MessageId=new_desc_id(), Status="received")
              for i in range(n)]
-    _parallel(texts, lambda t: talk.add_received(account_id, [t]))  # type: ignore[misc,list-item]
+    _parallel(texts, lambda t: talk.add_received(account_id, {t.Number: [t]}))  # type: ignore[misc,attr-defined]
 
 
 def seed_compliance(account, email: str, phones: list[str]) -> None:  # noqa: ANN001

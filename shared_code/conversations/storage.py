@@ -31,7 +31,7 @@ from ..common.storage.rows import (
     to_row,
     transact,
 )
-from ..common.storage.tables import TableStore, query_prefix
+from ..common.storage.tables import TableStore, query_keys, query_prefix
 from .models import MAX_PREVIEW_CHARS, ConversationText, ConversationThread
 
 log = logging.getLogger("powertextor.conversations")
@@ -67,6 +67,11 @@ def _summary(t: ConversationText) -> dict[str, Any]:
     return out
 
 
+def _received_ops_count(texts: int) -> int:
+    """Operations one sender's received texts take: two a text, its count and its summary."""
+    return texts * 2 + 2
+
+
 def _activity(acct: str, t: ConversationText) -> tuple:
     return _upsert({"PartitionKey": acct, "RowKey": activity_key(t), **_summary(t)})
 
@@ -93,36 +98,52 @@ class ConversationRepository:
         for i in range(0, len(ops), step):
             transact(self.table, ops[i:i + step])
 
-    def add_received(self, acct: str, texts: Sequence[ConversationText]) -> int:
-        """Received texts of ONE number: the texts created if absent, the thread's unread count
-        raised by the texts that were new, all in one ETag-guarded transaction — a retried
-        queue message finds its texts there and counts nothing twice. Returns how many were new."""
-        if not texts:
-            return 0
-        number = texts[0].Number
+    def add_received(self, acct: str, by_number: dict[str, Sequence[ConversationText]]) -> int:
+        """Received texts, by sender: the texts created if absent and each thread's unread
+        count raised by its texts that were new, ETag-guarded — a retried queue message finds
+        its texts there and counts nothing twice. Returns how many were new.
 
+        Several senders whose rows fit one transaction are written together (their unread rows
+        read in one query): two calls for the group. A group that loses (texts stored already by
+        an earlier run, a count that moved) goes sender by sender."""
+        groups = {n: list(t) for n, t in by_number.items() if t}
+        if len(groups) > 1 and sum(_received_ops_count(len(t)) for t in groups.values()) <= MAX_TRANSACTION_OPS:
+            found = {r["RowKey"]: r for r in query_keys(self.table, acct, [UNREAD + n for n in groups])}
+            ops = [op for n, texts in groups.items() for op in self._received_ops(acct, n, texts, found.get(UNREAD + n))]
+            try:
+                transact(self.table, ops)
+                return sum(len(t) for t in groups.values())
+            except StorageConflict:
+                pass
+        return sum(self._add_received_one(acct, n, texts) for n, texts in groups.items())
+
+    def _received_ops(self, acct: str, number: str, todo: Sequence[ConversationText], unread: Any) -> list[tuple]:
+        """One sender's rows: its unread count (created, or replaced if unchanged since read),
+        each text created, the activity rows and the thread's summary."""
+        newest = max(todo, key=lambda t: t.At)
+        # the count first: a reader that catches the batch half-applied (Azure applies it
+        # at once; an emulator may not) sees no thread before its unread count
+        count = {"PartitionKey": acct, "RowKey": UNREAD + number, "Number": number,
+                 "Unread": (int(unread["Unread"]) if unread else 0) + len(todo)}
+        if unread is None:
+            ops: list[tuple] = [create_op(count)]
+        else:
+            from azure.core import MatchConditions
+            from azure.data.tables import UpdateMode
+
+            ops = [("update", count, {"mode": UpdateMode.REPLACE, "etag": unread.metadata["etag"],
+                                      "match_condition": MatchConditions.IfNotModified})]
+        for t in todo:
+            ops.append(create_op(to_row(t, acct, message_key(t))))
+            ops.append(_activity(acct, t))
+        ops.append(_upsert({"PartitionKey": acct, "RowKey": THREAD + number, **_summary(newest)}, merge=True))
+        return ops
+
+    def _add_received_one(self, acct: str, number: str, texts: Sequence[ConversationText]) -> int:
         def attempt(todo: list[ConversationText]) -> int:
             if not todo:
                 return 0
-            unread = get_row(self.table, acct, UNREAD + number)
-            newest = max(todo, key=lambda t: t.At)
-            # the count first: a reader that catches the batch half-applied (Azure applies it
-            # at once; an emulator may not) sees no thread before its unread count
-            count = {"PartitionKey": acct, "RowKey": UNREAD + number, "Number": number,
-                     "Unread": (int(unread["Unread"]) if unread else 0) + len(todo)}
-            if unread is None:
-                ops: list[tuple] = [create_op(count)]
-            else:
-                from azure.core import MatchConditions
-                from azure.data.tables import UpdateMode
-
-                ops = [("update", count, {"mode": UpdateMode.REPLACE, "etag": unread.metadata["etag"],
-                                          "match_condition": MatchConditions.IfNotModified})]
-            for t in todo:
-                ops.append(create_op(to_row(t, acct, message_key(t))))
-                ops.append(_activity(acct, t))
-            ops.append(_upsert({"PartitionKey": acct, "RowKey": THREAD + number, **_summary(newest)}, merge=True))
-            transact(self.table, ops)
+            transact(self.table, self._received_ops(acct, number, todo, get_row(self.table, acct, UNREAD + number)))
             return len(todo)
 
         def unseen(todo: list[ConversationText]) -> list[ConversationText]:
@@ -131,10 +152,10 @@ class ConversationRepository:
             found = map_concurrently(lambda t: get_row(self.table, acct, message_key(t)), todo, TEXT_READS)
             return [t for t, row in zip(todo, found) if row is None]
 
-        first = unseen(list(texts)) if len(texts) * 2 + 2 > MAX_TRANSACTION_OPS else list(texts)
-        if len(first) * 2 + 2 > MAX_TRANSACTION_OPS:  # a flood from one number: in slices
+        first = unseen(list(texts)) if _received_ops_count(len(texts)) > MAX_TRANSACTION_OPS else list(texts)
+        if _received_ops_count(len(first)) > MAX_TRANSACTION_OPS:  # a flood from one number: in slices
             half = (MAX_TRANSACTION_OPS - 2) // 2
-            return sum(self.add_received(acct, first[i:i + half]) for i in range(0, len(first), half))
+            return sum(self._add_received_one(acct, number, first[i:i + half]) for i in range(0, len(first), half))
         return retry_on_conflict(attempt, first=first, reread=lambda todo: unseen(todo) or None,
                                  tries=RECEIVE_ROUNDS, gave_up=lambda: 0) or 0
 

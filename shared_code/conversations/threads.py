@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..common.clock import utcnow
-from ..common.text.phones import mask
 from .models import IN, OUT, ConversationText, ConversationThread
 from .storage import conversations_repo
 
@@ -51,12 +50,7 @@ def record_received(account_id: str, stored: Iterable[tuple[Any, bool]]) -> None
             by_number.setdefault(m.From, []).append(ConversationText(
                 Number=m.From, Direction=IN, Body=m.Body, At=m.ReceivedAt, MessageId=m.MessageId,
                 Media=list(m.Media), ContactName=m.ContactName or "", Status="received"))
-        repo = conversations_repo()
-        for number, texts in by_number.items():
-            try:
-                repo.add_received(account_id, texts)
-            except Exception:  # noqa: BLE001
-                log.exception("texts from %s could not be added to their conversation", mask(number))
+        conversations_repo().add_received(account_id, by_number)
     except Exception:  # noqa: BLE001 - see the module's docstring
         log.exception("received texts could not be added to their conversations")
 

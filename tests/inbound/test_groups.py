@@ -53,6 +53,12 @@ def test_a_group_handled_twice_and_by_two_workers_at_once_posts_each_text_once(a
     time.sleep(1.0)
     assert sorted(h.json["From"] for h in receiver.hits(path)) == sorted(senders)
     assert all(len(received(api, s)) == 1 for s in senders)
+    # and each sender's conversation holds the text once, counted unread once
+    from shared_code.conversations import threads
+
+    unread = {t.Number: t.Unread for t in threads.inbox(tenant.account_id, 50)}
+    assert {s: unread.get(s) for s in senders} == dict.fromkeys(senders, 1)
+    assert all([t.Body for t in threads.texts(tenant.account_id, s, 50)] == ["group"] for s in senders)
 
 
 def test_a_group_whose_first_run_died_after_claiming_is_delivered_by_the_rerun(api, tenant, receiver, twilio,
