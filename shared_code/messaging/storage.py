@@ -69,7 +69,7 @@ def _chunks(values: Sequence[str]) -> Iterator[str]:
 # deltas (they may be negative); the campaign's counts are their sum, read with one
 # partition-range query.
 #
-# COUNTER_SHARDS: a write takes the shard of its first recipient's RowKey (a stable hash) and
+# COUNTER_SHARDS: a write takes the shard of its lowest recipient RowKey (a stable hash) and
 # moves to the next shard when that row changed under it, so concurrent writers rarely meet on
 # one row. The writers at once are the worker threads of every instance (6 per instance on 2
 # cores, PYTHON_THREADPOOL_THREAD_COUNT; a few instances) plus status callbacks: with 32 shards
@@ -260,8 +260,8 @@ class CampaignRepository:
         retried (on the same shard when only this process's copy of it was stale, else on the
         next); a lost race on a recipient row raises StorageConflict.
 
-        The shard row as this process last wrote or read it is kept, so a send batch's second
-        and third writes (same first recipient, same shard) need no read of it first: one call
+        The shard row as this process last wrote or read it is kept, so a send batch's writes
+        after dispatch stored it (same lowest recipient, same shard) need no read of it first: one call
         a write instead of two. A stale copy costs one failed transaction and a read, as the read
         before every write would have cost anyway."""
         table = self._t(RECIPIENTS)
@@ -269,7 +269,9 @@ class CampaignRepository:
         shards = self._shards(campaign_id, account_id) if moves else 0
         if not shards:
             return transact(table, ops)
-        shard = shard_of(str(ops[0][1]["RowKey"]), shards)
+        # the lowest RowKey: dispatch writes a chunk in its sources' order and send reads it back
+        # sorted, and both land on the same shard (whose row this process may have kept)
+        shard = shard_of(min(str(op[1]["RowKey"]) for op in ops), shards)
         current = self._counter_rows.get((campaign_id, shard))
         maybe_stale = current is not None  # our own copy, not read just now
         if current is None:
