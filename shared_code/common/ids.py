@@ -21,7 +21,8 @@ def new_desc_id(now_ms: int | None = None) -> str:
 
     ms = _MAX_MS - (int(time.time() * 1000) if now_ms is None else now_ms)
     head = "".join(_CROCKFORD[(ms >> shift) & 31] for shift in range(45, -5, -5))
-    tail = "".join(secrets.choice(_CROCKFORD) for _ in range(16))
+    bits = int.from_bytes(secrets.token_bytes(10))  # 80 random bits, one system call
+    tail = "".join(_CROCKFORD[(bits >> shift) & 31] for shift in range(75, -5, -5))
     return head + tail
 
 
