@@ -6,14 +6,14 @@ summaries is one transaction, and no query crosses tenants):
                                            text's preview: the inbox is one query of these
 - ``t_<number>``                           the thread's summary (last text, contact's name)
 - ``u_<number>``                           its unread count, only while there are unread texts
-                                           (the inbox reads them all in one small query)
+                                           (a page reads those of the threads it shows)
 
 A text's keys come from its own time and id, so writing it twice writes the same rows."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -165,10 +165,10 @@ class ConversationRepository:
         self.table.delete_entity(acct, UNREAD + number)  # a missing row is no error here
 
     # -- reads ----------------------------------------------------------------------------------
-    def unread(self, acct: str) -> dict[str, int]:
-        """Unread counts of every thread that has any (few rows: one query)."""
-        rows = query_prefix(self.table, acct, UNREAD, select=["Number", "Unread"])
-        return {r["Number"]: int(r["Unread"]) for r in rows}
+    def unread(self, acct: str, numbers: Iterable[str]) -> dict[str, int]:
+        """Unread counts of these threads (the ones a page shows; those without any are left
+        out): a few OR-filter queries, however many threads of the account have unread texts."""
+        return {r["Number"]: int(r["Unread"]) for r in query_keys(self.table, acct, (UNREAD + n for n in numbers))}
 
     def thread(self, acct: str, number: str) -> ConversationThread | None:
         row = get_row(self.table, acct, THREAD + number)
@@ -177,9 +177,18 @@ class ConversationRepository:
         unread = get_row(self.table, acct, UNREAD + number)
         return from_row(ConversationThread, row).model_copy(update={"Unread": int(unread["Unread"]) if unread else 0})
 
-    def all_threads(self, acct: str) -> Iterator[ConversationThread]:
-        for row in query_prefix(self.table, acct, THREAD):
-            yield from_row(ConversationThread, row)
+    def threads(self, acct: str, numbers: Sequence[str]) -> list[ConversationThread]:
+        """The summaries of these numbers' threads (those that exist)."""
+        return [from_row(ConversationThread, row) for row in query_keys(self.table, acct, (THREAD + n for n in numbers))]
+
+    def numbers_starting(self, acct: str, prefix: str, top: int) -> list[str]:
+        """Up to ``top`` thread numbers that begin with ``prefix`` (one range query)."""
+        out = []
+        for row in query_prefix(self.table, acct, THREAD + prefix, select=["Number"], page_rows=top):
+            out.append(row["Number"])
+            if len(out) == top:
+                break
+        return out
 
     def recent(self, acct: str, top: int) -> list[ConversationThread]:
         """The threads with the newest texts, newest first, at most ``top``: each number's first

@@ -58,30 +58,47 @@ def record_received(account_id: str, stored: Iterable[tuple[Any, bool]]) -> None
 # ---------------------------------------------------------------- reads
 
 def inbox(account_id: str, top: int) -> list[ConversationThread]:
-    """The threads with the newest texts, newest first, with their unread counts: two queries
-    (the latest activity, the unread index) whatever the account's size. The threads are read
+    """The threads with the newest texts, newest first, with their unread counts: the latest
+    activity, then the shown threads' unread rows (a few keyed queries), whatever the account's size. The threads are read
     first: a text stored between the two reads then shows its thread's count, or not yet the
     thread — never a listed thread without the unread text it was listed for."""
     repo = conversations_repo()
     threads = repo.recent(account_id, top)
-    unread = repo.unread(account_id)
+    return _with_unread(account_id, threads)
+
+
+def _with_unread(account_id: str, threads: list[ConversationThread]) -> list[ConversationThread]:
+    unread = conversations_repo().unread(account_id, [t.Number for t in threads])
     return [t.model_copy(update={"Unread": unread.get(t.Number, 0)}) for t in threads]
 
 
-def search(account_id: str, text: str, phones: Iterable[str], top: int) -> list[ConversationThread]:
-    """Threads whose number contains ``text`` (digits compared), whose contact's name
-    contains it, or whose number is one of ``phones`` (the contacts a name search found)."""
-    wanted = set(phones)
-    needle = text.strip().lower()
-    digits = "".join(ch for ch in needle if ch.isdigit())
+def search(account_id: str, text: str, phones: Iterable[str], top: int, region: str = "US") -> list[ConversationThread]:
+    """The threads of ``phones`` (the contacts whose name or number matched: the address
+    book's search) and of the numbers ``text`` begins (a whole number, in E.164 or the
+    account's national format, is one), newest first. Keyed reads only, however many
+    threads the account has: a number that is no contact is found by its beginning, not by a
+    fragment from its middle."""
     repo = conversations_repo()
-    out = []
-    for t in repo.all_threads(account_id):
-        if t.Number in wanted or (digits and digits in t.Number) or (needle and needle in t.ContactName.lower()):
-            out.append(t)
-    out.sort(key=lambda t: t.LastAt, reverse=True)
-    unread = repo.unread(account_id)
-    return [t.model_copy(update={"Unread": unread.get(t.Number, 0)}) for t in out[:top]]
+    wanted = dict.fromkeys(phones)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if digits:
+        whole = _as_number(text, region)
+        if whole:
+            wanted[whole] = None
+        wanted.update(dict.fromkeys(repo.numbers_starting(account_id, "+" + digits, top)))
+    found = repo.threads(account_id, list(wanted))
+    found.sort(key=lambda t: t.LastAt, reverse=True)
+    return _with_unread(account_id, found[:top])
+
+
+def _as_number(text: str, region: str) -> str | None:
+    from ..common.errors import ValidationFailed
+    from ..common.text.phones import to_e164
+
+    try:
+        return to_e164(text, region=region, field="search")
+    except ValidationFailed:
+        return None
 
 
 def texts(account_id: str, number: str, top: int) -> list[ConversationText]:

@@ -44,7 +44,8 @@ def inbox(view: View) -> Any:
         from .groups import _validated
 
         found = contacts.list_contacts(view.caller, _validated(ListQuery, {"search": search, "top": INBOX_PAGE}))
-        listed = threads.search(view.caller.account_id, search, [c.Phone for c in found.items], INBOX_PAGE)
+        listed = threads.search(view.caller.account_id, search, [c.Phone for c in found.items], INBOX_PAGE,
+                                view.caller.account.Region)
     else:
         listed = threads.inbox(view.caller.account_id, INBOX_PAGE)
     return view.render("conversations.html", threads=listed, search=search)

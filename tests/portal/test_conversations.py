@@ -197,3 +197,38 @@ def test_media_of_a_received_mms_is_shown_as_links(page, business, live) -> None
     assert links.all_inner_texts() == ["Attachment 1 (image/jpeg)", "Attachment 2 (image/png)"]
     assert links.first.get_attribute("href") == params["MediaUrl0"]
     assert page.locator("#thread-texts .text-media").nth(2).inner_text() == "Attachment 3: javascript:alert(1)"
+
+
+def test_search_finds_a_number_that_is_no_contact_by_its_beginning_or_as_written_at_home(storage) -> None:  # noqa: ANN001
+    """Search reads keyed rows only (an inbox of 10,000 threads is not scanned): contacts by
+    name or number through the address book, other numbers by their beginning or whole,
+    in E.164 or national format; another account's threads never show."""
+    from datetime import datetime, timezone
+
+    from shared_code.accounts import accounts
+    from shared_code.conversations import threads
+    from shared_code.conversations.models import IN, ConversationText
+    from shared_code.conversations.storage import conversations_repo
+    from tests.support.tenants import new_phone
+
+    ours = accounts.create_account("Search Co", new_phone("628"), "US")
+    theirs = accounts.create_account("Other Co", new_phone("628"), "US")
+    stranger = new_phone("415")
+    other = stranger[:-1] + str((int(stranger[-1]) + 1) % 10)  # the same number but its last digit
+    at = datetime.now(timezone.utc)
+    for acct, number in ((ours.AccountId, stranger), (ours.AccountId, other), (theirs.AccountId, stranger)):
+        conversations_repo().add_received(acct, {number: [ConversationText(
+            Number=number, Direction=IN, Body=f"hi from {number}", At=at, MessageId=f"M{number[1:]}")]})
+
+    def found(text: str, phones: tuple[str, ...] = ()) -> list[str]:
+        return [t.Number for t in threads.search(ours.AccountId, text, phones, 50, "US")]
+
+    national = f"({stranger[2:5]}) {stranger[5:8]}-{stranger[8:]}"
+    assert found(stranger) == [stranger]
+    assert found(national) == [stranger]
+    assert sorted(found(stranger[:-1])) == sorted([stranger, other])   # their beginning
+    assert found(stranger[5:]) == []  # a fragment of a number that is no contact: not searched for
+    assert found("lovelace", (other,)) == [other]     # the address book's hits
+    assert found("nobody") == []
+    assert [t.Unread for t in threads.search(ours.AccountId, stranger, (), 50, "US")] == [1]
+    assert [t.LastBody for t in threads.search(theirs.AccountId, stranger, (), 50, "US")] == [f"hi from {stranger}"]
