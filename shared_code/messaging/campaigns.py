@@ -18,6 +18,7 @@ from ..common.ids import new_desc_id
 from ..common.paging import Page, decode_token, encode_token
 from ..common.storage.queues import MAX_DELAY_SECONDS
 from ..common.storage.rows import StorageConflict, retry_on_conflict
+from ..common.storage.tables import MAX_PAGE_ROWS
 from .catalog import SendOperation
 from .compose import (REVIEW_LINK, Audience, Content, build_content, event_day, is_reminder, resolve_audience,
                       send_times)
@@ -293,7 +294,9 @@ def list_recipients(caller: Caller, campaign_id: str, query: RecipientQuery) -> 
     top = query.top or 500
     wanted = query.status.lower() if query.status else None
     items: list[RecipientOut] = []
-    for r in campaigns_repo().list_recipients(campaign_id, after):
+    # a page and the one row that says there is more, unless a status filter skips rows
+    rows = campaigns_repo().list_recipients(campaign_id, after, page_rows=MAX_PAGE_ROWS if wanted else top + 1)
+    for r in rows:
         if wanted and r.Status != wanted:
             continue
         if len(items) == top:

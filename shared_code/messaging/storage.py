@@ -21,7 +21,7 @@ from ..common.storage.rows import (
     to_row,
     transact,
 )
-from ..common.storage.tables import TableStore, query_keys, query_prefix
+from ..common.storage.tables import MAX_PAGE_ROWS, TableStore, query_keys, query_prefix
 from .models import (
     CANCELLED_R,
     DELIVERED,
@@ -356,12 +356,14 @@ class CampaignRepository:
         return retry_on_conflict(attempt, gave_up=lambda: None)
 
     def list_recipients(self, campaign_id: str, after: str | None = None,
-                        select: list[str] | None = None) -> Iterator[Any]:
-        """The recipient rows (never the counter rows), in RowKey order."""
+                        select: list[str] | None = None, page_rows: int = MAX_PAGE_ROWS) -> Iterator[Any]:
+        """The recipient rows (never the counter rows), in RowKey order; ``page_rows`` per
+        request (fewer when the caller stops after a page of them)."""
         flt, params = "PartitionKey eq @pk and RowKey lt @counters", {"pk": campaign_id, "counters": COUNTER_PREFIX}
         if after:
             flt, params = flt + " and RowKey gt @after", {**params, "after": after}
-        rows = self._t(RECIPIENTS).query_entities(flt, parameters=params, select=select, results_per_page=1000)
+        rows = self._t(RECIPIENTS).query_entities(flt, parameters=params, select=select,
+                                                  results_per_page=max(1, min(page_rows, MAX_PAGE_ROWS)))
         for row in rows:
             yield row if select else from_row(Recipient, row)
 
