@@ -31,12 +31,12 @@ from ..common.storage.rows import (
     to_row,
     transact,
 )
-from ..common.storage.tables import TableStore, query_keys, query_prefix
+from ..common.storage.tables import MAX_PAGE_ROWS, TableStore, query_keys, query_prefix
 from .models import MAX_PREVIEW_CHARS, ConversationText, ConversationThread
 
 log = logging.getLogger("powertextor.conversations")
 MSG, ACTIVITY, THREAD, UNREAD = "m_", "a_", "t_", "u_"
-ACTIVITY_SCAN_ROWS = 400  # activity rows an inbox page reads at most to find its threads
+ACTIVITY_SCAN_ROWS = 400  # activity rows past its start an inbox page reads at most to find its threads
 RECEIVE_ROUNDS = 5        # rounds a thread's unread count races other writers
 TEXT_READS = 8            # texts a retried group checks side by side ("stored already?")
 
@@ -181,17 +181,34 @@ class ConversationRepository:
         for row in query_prefix(self.table, acct, THREAD):
             yield from_row(ConversationThread, row)
 
-    def recent(self, acct: str, top: int) -> list[ConversationThread]:
-        """The threads with the newest texts, newest first, at most ``top``: each number's first
-        activity row is its latest text (reading at most ``ACTIVITY_SCAN_ROWS``: a number busier
-        than that hides older threads from the first page; search still finds them)."""
-        seen: dict[str, ConversationThread] = {}
-        for i, row in enumerate(query_prefix(self.table, acct, ACTIVITY, page_rows=top * 4)):
-            if i >= ACTIVITY_SCAN_ROWS or len(seen) == top:
-                break
-            if row["Number"] not in seen:
-                seen[row["Number"]] = from_row(ConversationThread, row)
-        return list(seen.values())
+    def recent(self, acct: str, top: int, after: str | None = None) -> tuple[list[ConversationThread], str | None]:
+        """The threads with the newest texts, newest first, at most ``top``, continuing past the
+        activity row ``after`` (where the previous page ended); and the row the next page
+        continues from (None when no older thread is left).
+
+        Each number's first activity row is its latest text, so one query from the newest row
+        does it: the rows up to ``after`` only say which numbers earlier pages listed (or a
+        newer text moved up there), the rows past it give this page's threads. The rows past
+        ``after`` are read up to ``ACTIVITY_SCAN_ROWS``: past a number busier than that, the
+        page ends early and its "older" link goes on from the last row read."""
+        seen: set[str] = set()
+        out: list[ConversationThread] = []
+        last, scanned = None, 0
+        for row in query_prefix(self.table, acct, ACTIVITY, page_rows=MAX_PAGE_ROWS if after else top * 4):
+            key, number = row["RowKey"], row["Number"]
+            if after is not None and key <= after:
+                seen.add(number)
+                continue
+            if number not in seen:
+                if len(out) == top:  # an older thread exists: the next page starts after this one's last
+                    return out, last
+                seen.add(number)
+                out.append(from_row(ConversationThread, row))
+                last = key
+            scanned += 1
+            if scanned >= ACTIVITY_SCAN_ROWS:
+                return out, key
+        return out, None
 
     def texts(self, acct: str, number: str, top: int) -> list[ConversationText]:
         """The newest ``top`` texts of a thread, newest first."""

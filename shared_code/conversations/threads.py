@@ -9,8 +9,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..common.clock import utcnow
+from ..common.paging import Page, decode_token, encode_token
 from .models import IN, OUT, ConversationText, ConversationThread
-from .storage import conversations_repo
+from .storage import ACTIVITY, conversations_repo
 
 log = logging.getLogger("powertextor.conversations")
 NOT_SENT = frozenset({"pending", "sending", "cancelled"})  # recipient states that are no text in a thread
@@ -57,15 +58,17 @@ def record_received(account_id: str, stored: Iterable[tuple[Any, bool]]) -> None
 
 # ---------------------------------------------------------------- reads
 
-def inbox(account_id: str, top: int) -> list[ConversationThread]:
-    """The threads with the newest texts, newest first, with their unread counts: two queries
-    (the latest activity, the unread index) whatever the account's size. The threads are read
-    first: a text stored between the two reads then shows its thread's count, or not yet the
-    thread — never a listed thread without the unread text it was listed for."""
+def inbox(account_id: str, top: int, skiptoken: str | None = None) -> Page[ConversationThread]:
+    """A page of the threads with the newest texts, newest first, with their unread counts: two
+    queries (the activity from the newest row, the unread index) whatever the account's size.
+    ``skiptoken`` is the previous page's ``next_token``: the activity row it ended on. The
+    threads are read first: a text stored between the two reads then shows its thread's count,
+    or not yet the thread — never a listed thread without the unread text it was listed for."""
     repo = conversations_repo()
-    threads = repo.recent(account_id, top)
+    threads, last = repo.recent(account_id, top, after=decode_token(skiptoken, prefix=ACTIVITY))
     unread = repo.unread(account_id)
-    return [t.model_copy(update={"Unread": unread.get(t.Number, 0)}) for t in threads]
+    return Page([t.model_copy(update={"Unread": unread.get(t.Number, 0)}) for t in threads],
+                encode_token(last) if last else None)
 
 
 def search(account_id: str, text: str, phones: Iterable[str], top: int) -> list[ConversationThread]:

@@ -45,9 +45,12 @@ def inbox(view: View) -> Any:
 
         found = contacts.list_contacts(view.caller, _validated(ListQuery, {"search": search, "top": INBOX_PAGE}))
         listed = threads.search(view.caller.account_id, search, [c.Phone for c in found.items], INBOX_PAGE)
+        next_token = None
     else:
-        listed = threads.inbox(view.caller.account_id, INBOX_PAGE)
-    return view.render("conversations.html", threads=listed, search=search)
+        page = threads.inbox(view.caller.account_id, INBOX_PAGE, view.query.get("skiptoken") or None)
+        listed, next_token = page.items, page.next_token
+    return view.render("conversations.html", threads=listed, search=search, next_token=next_token,
+                       paged=bool(view.query.get("skiptoken")) and not search)
 
 
 def _with_status(view: View, texts: list[Any]) -> list[Any]:

@@ -177,7 +177,7 @@ def test_a_send_batch_recorded_twice_is_one_text_per_number(storage) -> None:  #
         threads.record_sent(account.AccountId, "01CAMPAIGNTWICE00000000000", "Hi", [], [(r, "queued", "SM1", "", "")])
     texts = threads.texts(account.AccountId, phone, 10)
     assert [(t.Body, t.Status) for t in texts] == [("Hi", "queued")]
-    assert threads.inbox(account.AccountId, 10)[0].LastBody == "Hi"
+    assert threads.inbox(account.AccountId, 10).items[0].LastBody == "Hi"
 
 
 def test_media_of_a_received_mms_is_shown_as_links(page, business, live) -> None:  # noqa: ANN001
@@ -197,3 +197,51 @@ def test_media_of_a_received_mms_is_shown_as_links(page, business, live) -> None
     assert links.all_inner_texts() == ["Attachment 1 (image/jpeg)", "Attachment 2 (image/png)"]
     assert links.first.get_attribute("href") == params["MediaUrl0"]
     assert page.locator("#thread-texts .text-media").nth(2).inner_text() == "Attachment 3: javascript:alert(1)"
+
+
+def test_the_inbox_pages_past_fifty_threads_with_every_thread_once(page, business) -> None:  # noqa: ANN001
+    """65 customers, some of them texted again later: the first page lists the 50 with the
+    newest texts, "Older conversations" the other 15 — each thread once, none missing, even the
+    ones whose older texts sort among the second page's; a token made up or from another
+    listing is a 400 page, never a 500."""
+    from datetime import datetime, timedelta, timezone
+
+    from shared_code.common.paging import encode_token
+    from shared_code.conversations import threads
+    from shared_code.conversations.models import INBOX_PAGE
+    from shared_code.messaging.models import Recipient
+    from tests.support.tenants import new_phone
+
+    start = datetime.now(timezone.utc) - timedelta(days=1)
+    phones = [new_phone("415") for _ in range(INBOX_PAGE + 15)]
+
+    def send(campaign: str, body: str, numbers: list[str], minute: int) -> None:
+        at = start + timedelta(minutes=minute)
+        rows = [(Recipient(Phone=p, AccountId=business.account_id, Status="sending", UncertainSince=at, UpdatedAt=at),
+                 "queued", "", "", "") for p in numbers]
+        threads.record_sent(business.account_id, campaign, body, [], rows)
+
+    for i, p in enumerate(phones):  # one a minute: phones[-1] has the newest text
+        send(f"01CAMPAIGNPAGING{i:010d}", f"Hello {p}", [p], i)
+    again = phones[:5]  # the five oldest threads texted again: now the newest, on page 1
+    send("01CAMPAIGNPAGINGAGAIN0000000", "Hello again", again, len(phones))
+    newest_first = again + phones[5:][::-1]
+
+    page.goto("/conversations")
+    listed = page.locator(".thread-item .thread-who")
+    first = listed.all_inner_texts()
+    assert first == newest_first[:INBOX_PAGE]
+    assert page.get_by_role("link", name="Newest conversations").count() == 0
+    page.get_by_role("link", name="Older conversations").click()
+    assert page.get_by_role("heading", name="Older conversations").count() == 1
+    rest = listed.all_inner_texts()
+    assert rest == newest_first[INBOX_PAGE:]
+    assert page.get_by_role("link", name="Older conversations").count() == 0  # nothing older is left
+    shoot(page, "conversations-older")
+    page.get_by_role("link", name="Newest conversations").click()
+    assert listed.all_inner_texts() == first
+
+    for token in ("not a token!", encode_token(f"t_{phones[0]}"), encode_token("a_" + "x" * 2000), "%00"):
+        res = page.request.get(f"/conversations?skiptoken={quote(token)}")
+        assert res.status == 400, (token, res.status)
+        assert "skiptoken is not a token this service issued" in res.text()
