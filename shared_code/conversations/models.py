@@ -32,6 +32,7 @@ class ConversationText(EntityModel):
     ErrorMessage: str = ""
     Media: list[dict[str, str]] = Field(default_factory=list)
     ContactName: str = ""
+    Keyword: str = ""           # an automatic reply: the keyword (STOP, START, HELP) it answered
 
 
 class ConversationThread(EntityModel):

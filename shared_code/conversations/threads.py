@@ -56,6 +56,20 @@ def record_received(account_id: str, stored: Iterable[tuple[Any, bool]]) -> None
         log.exception("received texts could not be added to their conversations")
 
 
+def record_reply(account_id: str, number: str, body: str, reply_id: str, keyword: str, status: str,
+                 error_code: str = "", error_message: str = "") -> None:
+    """An automatic reply to a keyword text (STOP/START/HELP) as a text of the number's thread:
+    it goes to the provider directly, not through a campaign. Called by the one run that
+    claimed the reply, once it was sent (or refused for good); ``reply_id`` comes from the
+    keyword text, so its rows are the same if it is ever written again."""
+    try:
+        conversations_repo().add_sent(account_id, [ConversationText(
+            Number=number, Direction=OUT, Body=body, At=utcnow(), MessageId=reply_id, Status=status,
+            ErrorCode=error_code, ErrorMessage=error_message, Keyword=keyword)])
+    except Exception:  # noqa: BLE001 - see the module's docstring
+        log.exception("a %s reply could not be added to its conversation", keyword)
+
+
 # ---------------------------------------------------------------- reads
 
 def inbox(account_id: str, top: int, skiptoken: str | None = None) -> Page[ConversationThread]:

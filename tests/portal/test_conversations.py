@@ -245,3 +245,39 @@ def test_the_inbox_pages_past_fifty_threads_with_every_thread_once(page, busines
         res = page.request.get(f"/conversations?skiptoken={quote(token)}")
         assert res.status == 400, (token, res.status)
         assert "skiptoken is not a token this service issued" in res.text()
+
+
+def test_a_keyword_reply_shows_in_the_thread_once(page, business, live) -> None:  # noqa: ANN001
+    """STOP through the signed webhook: the app's confirmation goes straight to the provider
+    (no campaign), and the thread shows it after the STOP, sent, with its status — once, also
+    when the webhook is retried and when the inbound handler runs the text again."""
+    from datetime import datetime, timezone
+
+    from shared_code.accounts.storage import accounts_repo
+    from shared_code.inbound import receive
+    from shared_code.inbound.optouts import reply_text
+    from tests.support.tenants import new_phone
+
+    dev, fake = live
+    customer = new_phone("415")
+    params = text_params(customer, _business_phone(business), "STOP")
+    assert post_webhook(dev.base_url, fake.auth_token, params).status_code == 200
+    confirmation = reply_text(accounts_repo().get(business.account_id), "optout")
+    assert wait_until(lambda: [m for m in fake.messages if m.to == customer], timeout=15)
+    page.goto(f"/conversations/{quote(customer)}")
+    texts = page.locator("#thread-texts li")
+    texts.nth(1).wait_for(timeout=15_000)  # the reply's thread row follows its send
+    assert [t.split("\n")[0] for t in texts.all_inner_texts()] == ["STOP", confirmation]
+    assert page.locator("#thread-texts li.in").inner_text().startswith("STOP")
+    reply = page.locator("#thread-texts li.out")
+    assert reply.locator("[data-status]").inner_text() == "queued"
+    assert "automatic reply to STOP" in reply.inner_text()
+    # handled twice: Twilio retries the webhook, and the queue message runs again
+    assert post_webhook(dev.base_url, fake.auth_token, params).status_code == 200
+    receive.process(business.account_id, params, datetime.now(timezone.utc))
+    time.sleep(1.5)  # the retried webhook's queue message's turn
+    page.reload()
+    assert [t.split("\n")[0] for t in texts.all_inner_texts()] == ["STOP", confirmation]
+    assert [m.body for m in fake.messages if m.to == customer] == [confirmation]
+    page.goto("/conversations")
+    assert page.locator(".thread-item", has_text=customer).locator(".thread-last").inner_text() == f"You: {confirmation}"
