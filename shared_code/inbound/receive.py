@@ -276,7 +276,7 @@ def _reply(account: Account, m: InboundMessage, event: OptOutEvent) -> None:
             release_reply(event)
             raise
         log.warning("%s reply to %s refused: %s %s", event.Keyword, mask(m.From), err.code, err.message)
-        from ..messaging.models import FAILED
+        from ..conversations.models import FAILED
 
         record_reply(account.AccountId, m.From, message.body, reply_id, event.Keyword, FAILED,
                      str(err.code or err.status or ""), err.message[:500])

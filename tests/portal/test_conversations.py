@@ -281,3 +281,24 @@ def test_a_keyword_reply_shows_in_the_thread_once(page, business, live) -> None:
     assert [m.body for m in fake.messages if m.to == customer] == [confirmation]
     page.goto("/conversations")
     assert page.locator(".thread-item", has_text=customer).locator(".thread-last").inner_text() == f"You: {confirmation}"
+
+
+def test_a_keyword_reply_the_provider_refuses_shows_failed(page, business, live) -> None:  # noqa: ANN001
+    """HELP from a number Twilio refuses for good (a landline): no retry, and the thread says
+    the answer failed and why, instead of showing nothing."""
+    from tests.support.tenants import new_phone
+
+    dev, fake = live
+    customer = new_phone("415")
+    fake.landline(customer)
+    assert post_webhook(dev.base_url, fake.auth_token, text_params(customer, _business_phone(business),
+                                                                   "HELP")).status_code == 200
+    from shared_code.conversations import threads
+
+    assert wait_until(lambda: len(threads.texts(business.account_id, customer, 10)) == 2, timeout=15)
+    page.goto(f"/conversations/{quote(customer)}")
+    reply = page.locator("#thread-texts li.out")
+    assert reply.locator("[data-status]").inner_text() == "failed"
+    assert "automatic reply to HELP" in reply.inner_text()
+    assert reply.locator(".text-error").inner_text()  # Twilio's words
+    assert [m for m in fake.messages if m.to == customer] == []
