@@ -31,7 +31,7 @@ from ..common.storage.rows import (
     to_row,
     transact,
 )
-from ..common.storage.tables import MAX_PAGE_ROWS, TableStore, query_keys, query_prefix
+from ..common.storage.tables import MAX_PAGE_ROWS, TableStore, query_keys, query_prefix, query_prefix_pages
 from .models import MAX_PREVIEW_CHARS, ConversationText, ConversationThread
 
 log = logging.getLogger("powertextor.conversations")
@@ -188,26 +188,35 @@ class ConversationRepository:
 
         Each number's first activity row is its latest text, so one query from the newest row
         does it: the rows up to ``after`` only say which numbers earlier pages listed (or a
-        newer text moved up there), the rows past it give this page's threads. The rows past
-        ``after`` are read up to ``ACTIVITY_SCAN_ROWS``: past a number busier than that, the
-        page ends early and its "older" link goes on from the last row read."""
+        newer text moved up there), the rows past it give this page's threads. Whether an
+        older thread is left is told from the rows the query fetched anyway (no request for
+        that alone): when they hold none but more rows follow, the next page is offered, and
+        may turn out empty (the last one only). Once a page has a thread, it reads at most
+        ``ACTIVITY_SCAN_ROWS`` rows past ``after`` (a number busier than that ends it early,
+        and the next page goes on from the last row read)."""
         seen: set[str] = set()
         out: list[ConversationThread] = []
         last, scanned = None, 0
-        for row in query_prefix(self.table, acct, ACTIVITY, page_rows=MAX_PAGE_ROWS if after else top * 4):
-            key, number = row["RowKey"], row["Number"]
-            if after is not None and key <= after:
-                seen.add(number)
-                continue
-            if number not in seen:
-                if len(out) == top:  # an older thread exists: the next page starts after this one's last
+        for rows, more in query_prefix_pages(self.table, acct, ACTIVITY, MAX_PAGE_ROWS if after else top * 4):
+            for row in rows:
+                key, number = row["RowKey"], row["Number"]
+                if after is not None and key <= after:
+                    seen.add(number)
+                    continue
+                scanned += 1
+                if number in seen:
+                    continue
+                if len(out) == top:  # an older thread: the next page starts after this page's last
                     return out, last
                 seen.add(number)
                 out.append(from_row(ConversationThread, row))
                 last = key
-            scanned += 1
-            if scanned >= ACTIVITY_SCAN_ROWS:
-                return out, key
+            if not more:
+                return out, None
+            if len(out) == top:
+                return out, last
+            if out and scanned >= ACTIVITY_SCAN_ROWS:
+                return out, rows[-1]["RowKey"]
         return out, None
 
     def texts(self, acct: str, number: str, top: int) -> list[ConversationText]:

@@ -302,3 +302,32 @@ def test_a_keyword_reply_the_provider_refuses_shows_failed(page, business, live)
     assert "automatic reply to HELP" in reply.inner_text()
     assert reply.locator(".text-error").inner_text()  # Twilio's words
     assert [m for m in fake.messages if m.to == customer] == []
+
+
+def test_inbox_pages_reach_every_thread_behind_a_number_texting_hundreds_of_times(storage) -> None:  # noqa: ANN001
+    """A page reads a bounded number of activity rows past its start: one number's 450 newest
+    texts end the first page early, and the pages after it still list every other thread, once."""
+    from datetime import datetime, timedelta, timezone
+
+    from shared_code.accounts import accounts
+    from shared_code.conversations import threads
+    from shared_code.conversations.models import INBOX_PAGE, OUT, ConversationText
+    from shared_code.conversations.storage import ACTIVITY_SCAN_ROWS, conversations_repo
+    from tests.support.tenants import new_phone
+
+    account = accounts.create_account("Busy Co", new_phone("628"), "US").AccountId
+    start = datetime.now(timezone.utc) - timedelta(days=1)
+    quiet, busy = [new_phone("415") for _ in range(INBOX_PAGE + 10)], new_phone("415")
+    texts = [ConversationText(Number=p, Direction=OUT, Body="hi", At=start + timedelta(seconds=i), MessageId=f"Q{i:04d}")
+             for i, p in enumerate(quiet)]
+    conversations_repo().add_sent(account, texts)
+    for i in range(ACTIVITY_SCAN_ROWS + 50):  # a transaction writes a number's summary once: a text a call
+        conversations_repo().add_sent(account, [ConversationText(
+            Number=busy, Direction=OUT, Body="again", At=start + timedelta(hours=1, seconds=i), MessageId=f"B{i:04d}")])
+    listed, token, pages = [], None, 0
+    while pages == 0 or token:
+        page = threads.inbox(account, INBOX_PAGE, token)
+        listed += [t.Number for t in page.items]
+        token, pages = page.next_token, pages + 1
+    assert listed == [busy] + quiet[::-1]
+    assert pages >= 3  # the busy number's rows took a page of their own
