@@ -24,6 +24,7 @@ from ..common.clock import utcnow
 from ..common.errors import ApiError, NotFound, PayloadTooLarge, ValidationFailed
 from ..common.ids import new_id
 from ..common.storage.rows import MAX_TRANSACTION_OPS, StorageConflict
+from ..common.text.cells import FORMULA_START, safe_cell
 from ..common.text.phones import to_e164
 from ..web.runtime import validation_error
 from .contacts import apply_changes
@@ -43,9 +44,6 @@ HEADINGS = {
     "contactnumber": PHONE,
 }
 DELIMITERS = ",;\t"  # Excel writes ";" where the decimal mark is a comma
-# A cell starting with one of these is a formula to a spreadsheet: an export quotes it with a
-# leading apostrophe (and an import takes that apostrophe off again).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CONTACTS_PER_WRITE = MAX_TRANSACTION_OPS // 2  # a contact row + its phone index row each
 VALUE_CHARS = 60  # of a rejected cell, echoed in the report
 
@@ -93,10 +91,6 @@ def columns_of(first_row: list[str]) -> tuple[list[str | None], bool]:
 def _cell(value: str) -> str:
     value = value.strip()
     return value[1:] if value[:1] == "'" and value[1:2] in FORMULA_START else value
-
-
-def _safe(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 class _Import:
@@ -239,5 +233,5 @@ def export_csv(caller: Caller) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for c in address_book_repo().contact_names(caller.account_id):
-        writer.writerow([_safe(c.Name), _safe(c.LastName), c.Phone])
+        writer.writerow([safe_cell(c.Name), safe_cell(c.LastName), c.Phone])
     return out.getvalue()

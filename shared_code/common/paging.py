@@ -29,20 +29,23 @@ class Page(Generic[T]):
 # What a table key may not hold (Table Storage refuses these in PartitionKey/RowKey): a token
 # decoding to one of them was not issued here.
 _NOT_IN_KEYS = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")
+MAX_KEY_CHARS = 1024  # a PartitionKey or RowKey's longest (Table Storage: 1 KiB)
 
 
 def encode_token(last_key: str) -> str:
     return base64.urlsafe_b64encode(last_key.encode()).decode().rstrip("=")
 
 
-def decode_token(token: str | None) -> str | None:
+def decode_token(token: str | None, prefix: str = "") -> str | None:
+    """The key a token carries; ``prefix``: what every key of the listing starts with (a token
+    of another listing is refused too)."""
     if not token:
         return None
     try:
         raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
-    if not raw or _NOT_IN_KEYS.search(raw):
+    if not raw or _NOT_IN_KEYS.search(raw) or len(raw) > MAX_KEY_CHARS or not raw.startswith(prefix):
         raise ValidationFailed("skiptoken is not a token this service issued; start again without it.",
                                field="skiptoken", code="InvalidSkipToken")
     return raw

@@ -11,6 +11,7 @@ from pydantic import Field
 from ..common.models import EntityModel
 
 IN, OUT = "in", "out"           # a text's direction, as stored
+FAILED = "failed"               # a sent text the provider refused (the recipients' status of the same name)
 MAX_PREVIEW_CHARS = 160         # the last text as the inbox shows it
 THREAD_PAGE = 50                # texts a thread page shows (the newest)
 INBOX_PAGE = 50                 # threads an inbox page lists
@@ -32,6 +33,7 @@ class ConversationText(EntityModel):
     ErrorMessage: str = ""
     Media: list[dict[str, str]] = Field(default_factory=list)
     ContactName: str = ""
+    Keyword: str = ""           # an automatic reply: the keyword (STOP, START, HELP) it answered
 
 
 class ConversationThread(EntityModel):

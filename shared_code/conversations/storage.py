@@ -31,14 +31,15 @@ from ..common.storage.rows import (
     to_row,
     transact,
 )
-from ..common.storage.tables import TableStore, query_keys, query_prefix
+from ..common.storage.tables import MAX_PAGE_ROWS, TableStore, query_prefix, query_prefix_pages
 from .models import MAX_PREVIEW_CHARS, ConversationText, ConversationThread
 
 log = logging.getLogger("powertextor.conversations")
 MSG, ACTIVITY, THREAD, UNREAD = "m_", "a_", "t_", "u_"
-ACTIVITY_SCAN_ROWS = 400  # activity rows an inbox page reads at most to find its threads
+ACTIVITY_SCAN_ROWS = 400  # activity rows past its start an inbox page reads at most to find its threads
 RECEIVE_ROUNDS = 5        # rounds a thread's unread count races other writers
 TEXT_READS = 8            # texts a retried group checks side by side ("stored already?")
+KEY_READS = 8             # rows a page reads side by side by key (unread counts, summaries)
 
 
 def stamp(at: datetime) -> str:
@@ -104,11 +105,11 @@ class ConversationRepository:
         its texts there and counts nothing twice. Returns how many were new.
 
         Several senders whose rows fit one transaction are written together (their unread rows
-        read in one query): two calls for the group. A group that loses (texts stored already by
+        read side by side by key): one transaction for the group. A group that loses (texts stored already by
         an earlier run, a count that moved) goes sender by sender."""
         groups = {n: list(t) for n, t in by_number.items() if t}
         if len(groups) > 1 and sum(_received_ops_count(len(t)) for t in groups.values()) <= MAX_TRANSACTION_OPS:
-            found = {r["RowKey"]: r for r in query_keys(self.table, acct, [UNREAD + n for n in groups])}
+            found = {r["RowKey"]: r for r in self._by_key(acct, [UNREAD + n for n in groups])}
             ops = [op for n, texts in groups.items() for op in self._received_ops(acct, n, texts, found.get(UNREAD + n))]
             try:
                 transact(self.table, ops)
@@ -165,10 +166,18 @@ class ConversationRepository:
         self.table.delete_entity(acct, UNREAD + number)  # a missing row is no error here
 
     # -- reads ----------------------------------------------------------------------------------
+    def _by_key(self, acct: str, row_keys: list[str]) -> list[Any]:
+        """These rows of the account's partition that exist, read side by side by key: an
+        OR filter of RowKeys is a partition scan in Table Storage (and in Azurite), and this
+        partition holds every text of the account."""
+        from ..common.fanout import map_concurrently
+
+        return [row for row in map_concurrently(lambda rk: get_row(self.table, acct, rk), row_keys, KEY_READS) if row]
+
     def unread(self, acct: str, numbers: Iterable[str]) -> dict[str, int]:
         """Unread counts of these threads (the ones a page shows; those without any are left
-        out): a few OR-filter queries, however many threads of the account have unread texts."""
-        return {r["Number"]: int(r["Unread"]) for r in query_keys(self.table, acct, (UNREAD + n for n in numbers))}
+        out), however many threads of the account have unread texts."""
+        return {r["Number"]: int(r["Unread"]) for r in self._by_key(acct, [UNREAD + n for n in dict.fromkeys(numbers)])}
 
     def thread(self, acct: str, number: str) -> ConversationThread | None:
         row = get_row(self.table, acct, THREAD + number)
@@ -179,7 +188,7 @@ class ConversationRepository:
 
     def threads(self, acct: str, numbers: Sequence[str]) -> list[ConversationThread]:
         """The summaries of these numbers' threads (those that exist)."""
-        return [from_row(ConversationThread, row) for row in query_keys(self.table, acct, (THREAD + n for n in numbers))]
+        return [from_row(ConversationThread, row) for row in self._by_key(acct, [THREAD + n for n in dict.fromkeys(numbers)])]
 
     def numbers_starting(self, acct: str, prefix: str, top: int) -> list[str]:
         """Up to ``top`` thread numbers that begin with ``prefix`` (one range query)."""
@@ -190,17 +199,43 @@ class ConversationRepository:
                 break
         return out
 
-    def recent(self, acct: str, top: int) -> list[ConversationThread]:
-        """The threads with the newest texts, newest first, at most ``top``: each number's first
-        activity row is its latest text (reading at most ``ACTIVITY_SCAN_ROWS``: a number busier
-        than that hides older threads from the first page; search still finds them)."""
-        seen: dict[str, ConversationThread] = {}
-        for i, row in enumerate(query_prefix(self.table, acct, ACTIVITY, page_rows=top * 4)):
-            if i >= ACTIVITY_SCAN_ROWS or len(seen) == top:
-                break
-            if row["Number"] not in seen:
-                seen[row["Number"]] = from_row(ConversationThread, row)
-        return list(seen.values())
+    def recent(self, acct: str, top: int, after: str | None = None) -> tuple[list[ConversationThread], str | None]:
+        """The threads with the newest texts, newest first, at most ``top``, continuing past the
+        activity row ``after`` (where the previous page ended); and the row the next page
+        continues from (None when no older thread is left).
+
+        Each number's first activity row is its latest text, so one query from the newest row
+        does it: the rows up to ``after`` only say which numbers earlier pages listed (or a
+        newer text moved up there), the rows past it give this page's threads. Whether an
+        older thread is left is told from the rows the query fetched anyway (no request for
+        that alone): when they hold none but more rows follow, the next page is offered, and
+        may turn out empty (the last one only). Once a page has a thread, it reads at most
+        ``ACTIVITY_SCAN_ROWS`` rows past ``after`` (a number busier than that ends it early,
+        and the next page goes on from the last row read)."""
+        seen: set[str] = set()
+        out: list[ConversationThread] = []
+        last, scanned = None, 0
+        for rows, more in query_prefix_pages(self.table, acct, ACTIVITY, MAX_PAGE_ROWS if after else top * 4):
+            for row in rows:
+                key, number = row["RowKey"], row["Number"]
+                if after is not None and key <= after:
+                    seen.add(number)
+                    continue
+                scanned += 1
+                if number in seen:
+                    continue
+                if len(out) == top:  # an older thread: the next page starts after this page's last
+                    return out, last
+                seen.add(number)
+                out.append(from_row(ConversationThread, row))
+                last = key
+            if not more:
+                return out, None
+            if len(out) == top:
+                return out, last
+            if out and scanned >= ACTIVITY_SCAN_ROWS:
+                return out, rows[-1]["RowKey"]
+        return out, None
 
     def texts(self, acct: str, number: str, top: int) -> list[ConversationText]:
         """The newest ``top`` texts of a thread, newest first."""

@@ -9,8 +9,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..common.clock import utcnow
+from ..common.paging import Page, decode_token, encode_token
 from .models import IN, OUT, ConversationText, ConversationThread
-from .storage import conversations_repo
+from .storage import ACTIVITY, conversations_repo
 
 log = logging.getLogger("powertextor.conversations")
 NOT_SENT = frozenset({"pending", "sending", "cancelled"})  # recipient states that are no text in a thread
@@ -55,16 +56,32 @@ def record_received(account_id: str, stored: Iterable[tuple[Any, bool]]) -> None
         log.exception("received texts could not be added to their conversations")
 
 
+def record_reply(account_id: str, number: str, body: str, reply_id: str, keyword: str, status: str,
+                 error_code: str = "", error_message: str = "") -> None:
+    """An automatic reply to a keyword text (STOP/START/HELP) as a text of the number's thread:
+    it goes to the provider directly, not through a campaign. Called by the one run that
+    claimed the reply, once it was sent (or refused for good); ``reply_id`` comes from the
+    keyword text, so its rows are the same if it is ever written again."""
+    try:
+        conversations_repo().add_sent(account_id, [ConversationText(
+            Number=number, Direction=OUT, Body=body, At=utcnow(), MessageId=reply_id, Status=status,
+            ErrorCode=error_code, ErrorMessage=error_message, Keyword=keyword)])
+    except Exception:  # noqa: BLE001 - see the module's docstring
+        log.exception("a %s reply could not be added to its conversation", keyword)
+
+
 # ---------------------------------------------------------------- reads
 
-def inbox(account_id: str, top: int) -> list[ConversationThread]:
-    """The threads with the newest texts, newest first, with their unread counts: the latest
-    activity, then the shown threads' unread rows (a few keyed queries), whatever the account's size. The threads are read
-    first: a text stored between the two reads then shows its thread's count, or not yet the
-    thread — never a listed thread without the unread text it was listed for."""
+def inbox(account_id: str, top: int, skiptoken: str | None = None) -> Page[ConversationThread]:
+    """A page of the threads with the newest texts, newest first, with their unread counts: the
+    activity from the newest row, then the shown threads' unread rows (a few keyed queries),
+    whatever the account's size. ``skiptoken`` is the previous page's ``next_token``: the
+    activity row it ended on. The threads are read first: a text stored between the two reads
+    then shows its thread's count, or not yet the thread — never a listed thread without the
+    unread text it was listed for."""
     repo = conversations_repo()
-    threads = repo.recent(account_id, top)
-    return _with_unread(account_id, threads)
+    threads, last = repo.recent(account_id, top, after=decode_token(skiptoken, prefix=ACTIVITY))
+    return Page(_with_unread(account_id, threads), encode_token(last) if last else None)
 
 
 def _with_unread(account_id: str, threads: list[ConversationThread]) -> list[ConversationThread]:

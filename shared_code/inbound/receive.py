@@ -22,7 +22,7 @@ from ..common.context import repos
 from ..common.queue_messages import consume
 from ..common.text.phones import mask
 from ..common.text.words import first_word
-from ..conversations.threads import record_received
+from ..conversations.threads import record_received, record_reply
 from ..triggers.models import MMS, SMS, Subscription
 from .keywords import classify
 from .models import (InboundGroupMessage, InboundMessage, InboundQueueBody, InboundQueueMessage, OptOutEvent,
@@ -254,9 +254,10 @@ def payload_of(m: InboundMessage) -> dict[str, Any]:
 
 def _reply(account: Account, m: InboundMessage, event: OptOutEvent) -> None:
     """STOP/START confirmation or HELP answer, from the number the text went to. The reply is
-    claimed first (ETag-guarded), so two runs of one message reply once. A transient provider
-    error releases the claim and raises (the inbound message is retried); a permanent one is
-    logged and not retried."""
+    claimed first (ETag-guarded), so two runs of one message reply once, and the run that sent
+    it adds it to the number's thread. A transient provider error releases the claim and raises
+    (the inbound message is retried); a permanent one is logged, shown failed in the thread and
+    not retried."""
     from ..common.sms.base import OutboundMessage, ProviderError
     from ..common.sms.factory import get_provider
     from .optouts import claim_reply, release_reply, reply_text
@@ -267,13 +268,20 @@ def _reply(account: Account, m: InboundMessage, event: OptOutEvent) -> None:
     message = OutboundMessage(account_id=account.AccountId, campaign_id=KEYWORD_REPLY, to=m.From,
                               body=reply_text(account, event.Action), from_number=m.To or account.Phone,
                               messaging_service_sid=service)
+    reply_id = f"{KEYWORD_REPLY}-{m.MessageId}"
     try:
-        get_provider().send(message)
+        sent = get_provider().send(message)
     except ProviderError as err:
         if err.transient:
             release_reply(event)
             raise
         log.warning("%s reply to %s refused: %s %s", event.Keyword, mask(m.From), err.code, err.message)
+        from ..conversations.models import FAILED
+
+        record_reply(account.AccountId, m.From, message.body, reply_id, event.Keyword, FAILED,
+                     str(err.code or err.status or ""), err.message[:500])
+        return
+    record_reply(account.AccountId, m.From, message.body, reply_id, event.Keyword, sent.status)
 
 
 # ---------------------------------------------------------------- API side

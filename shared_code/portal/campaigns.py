@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..web.operations import lazy
+from .runtime import validated
 from .site import site
 
 if TYPE_CHECKING:
@@ -21,12 +22,6 @@ RECIPIENTS_PAGE = 100     # recipients per page of a campaign's page
 POLL_SECONDS = 2          # how often a sending campaign's page asks for its progress
 STATUSES = ("", "Scheduled", "Queued", "Sending", "Sent", "Cancelled")
 DONE = ("Sent", "Cancelled")
-
-
-def _validated(model: Any, values: dict[str, Any]) -> Any:
-    from .groups import _validated as validated
-
-    return validated(model, values)
 
 
 def _day(view: View, name: str) -> date | None:
@@ -55,7 +50,7 @@ def list_page(view: View) -> Any:
     shown: list[Any] = []
     next_token = None
     while True:
-        page = campaigns.list_campaigns(view.caller, _validated(CampaignQuery, {
+        page = campaigns.list_campaigns(view.caller, validated(CampaignQuery, {
             "status": status or None, "top": PAGE_SIZE, "skiptoken": token}))
         shown += [c for c in page.items if (low is None or c.SendDate >= low) and (high is None or c.SendDate < high)]
         token = page.next_token
@@ -86,7 +81,7 @@ def _campaign_page(view: View, campaign_id: str, status: int = 200, errors: dict
     from ..messaging.models import NOT_DISPATCHED, RecipientQuery
 
     c = campaigns.get(view.caller, campaign_id)
-    recipients = campaigns.list_recipients(view.caller, campaign_id, _validated(RecipientQuery, {
+    recipients = campaigns.list_recipients(view.caller, campaign_id, validated(RecipientQuery, {
         "top": RECIPIENTS_PAGE, "skiptoken": view.query.get("skiptoken") or None}))
     return view.render("campaign.html", status=status, c=campaigns.campaign_data(c), progress=progress_of(c),
                        recipients=recipients.items, next_token=recipients.next_token,
@@ -131,7 +126,7 @@ def reschedule(view: View) -> Any:
 
     campaign_id = view.route("campaignId")
     try:
-        c = campaigns.reschedule(view.caller, campaign_id, _validated(RescheduleBody, {
+        c = campaigns.reschedule(view.caller, campaign_id, validated(RescheduleBody, {
             "ScheduledAt": utc_moment(view.form.get("ScheduledAt", ""))}))
     except ApiError as err:
         return _campaign_page(view, campaign_id, err.status, view.errors_from(err))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..web.operations import lazy
+from .runtime import validated
 from .site import site
 
 if TYPE_CHECKING:
@@ -21,12 +22,6 @@ PAGE_SIZE = 50          # opted-out numbers per page
 HISTORY_SIZE = 50       # audit rows a number's history shows
 DEAD_LETTERS_SHOWN = 20  # dead letters listed per subscription on its page
 ACTIONS = {"optout": True, "optin": False}
-
-
-def _validated(model: Any, values: dict[str, Any]) -> Any:
-    from .groups import _validated as validated
-
-    return validated(model, values)
 
 
 def _flows(view: View) -> list[dict[str, Any]]:
@@ -75,7 +70,7 @@ def change(view: View) -> Any:
         action = view.form.get("Action", "")
         if action not in ACTIONS:
             raise ValidationFailed("Action: choose Opt out or Opt back in.", field="Action")
-        state = optouts.change(view.caller, _validated(OptOutBody, {"Phone": values["Phone"],
+        state = optouts.change(view.caller, validated(OptOutBody, {"Phone": values["Phone"],
                                                                    "Reason": values["Reason"] or None}),
                                ACTIONS[action])
     except ApiError as err:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..web.operations import lazy
+from .runtime import validated
 from .site import site
 
 if TYPE_CHECKING:
@@ -57,11 +58,8 @@ def _lines(text: str) -> list[str]:
 
 def body_from(form: dict[str, str], picked_contacts: list[str], picked_groups: list[str]) -> tuple[Any, Any]:
     """The form as the API's SendText / SendReviewRequest body (its fields, its limits)."""
-    from pydantic import ValidationError
-
     from ..messaging.catalog import SEND_REVIEW_REQUEST, SEND_TEXT
     from ..messaging.models import SendBody
-    from ..web.runtime import validation_error
 
     review = form.get("Kind") == "review"
     values: dict[str, Any] = {"Body": form.get("Body", ""), "ReplySTOPToOptOut": bool(form.get("ReplySTOPToOptOut")),
@@ -72,10 +70,7 @@ def body_from(form: dict[str, str], picked_contacts: list[str], picked_groups: l
         values["TrackLink"] = bool(form.get("TrackLink"))
     if form.get("When") == "later":
         values["ScheduledAt"] = form.get("ScheduledAt") or ""
-    try:
-        body = SendBody.model_validate(values)
-    except ValidationError as err:
-        raise validation_error(err) from err
+    body = validated(SendBody, values)
     return (SEND_REVIEW_REQUEST if review else SEND_TEXT), body
 
 
@@ -106,10 +101,9 @@ def _picked(form: dict[str, str], prefix: str) -> list[str]:
 def _compose_page(view: View, status: int = 200, errors: dict[str, str] | None = None,
                   values: dict[str, str] | None = None) -> Any:
     from ..addressbook.models import ListQuery
-    from .groups import _validated
 
     listed_groups = book_groups.list_groups(view.caller, ListQuery()).items
-    listed_contacts = book_contacts.list_contacts(view.caller, _validated(ListQuery, {"top": MAX_PICKED})).items
+    listed_contacts = book_contacts.list_contacts(view.caller, validated(ListQuery, {"top": MAX_PICKED})).items
     listed_places = places.list_places(view.caller, ListQuery()).items
     return view.render("compose.html", status=status, errors=errors or {}, values=values or {"Kind": "text",
                        "When": "now"}, groups=listed_groups, contacts=listed_contacts, places=listed_places,

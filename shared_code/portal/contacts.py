@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..web.operations import lazy
+from .runtime import validated
 from .site import site
 
 if TYPE_CHECKING:
@@ -24,16 +25,10 @@ API_FIELDS = {"UpdatedContactName": "Name", "UpdatedContactLastName": "LastName"
 
 def _query(view: View, top: int) -> Any:
     """The page's search and page token as the API's ListQuery (its limits and messages)."""
-    from pydantic import ValidationError
-
     from ..addressbook.models import ListQuery
-    from ..web.runtime import validation_error
 
-    try:
-        return ListQuery.model_validate({"search": view.query.get("search") or None, "top": top,
-                                         "skiptoken": view.query.get("skiptoken") or None})
-    except ValidationError as err:
-        raise validation_error(err, "search") from err
+    return validated(ListQuery, {"search": view.query.get("search") or None, "top": top,
+                                 "skiptoken": view.query.get("skiptoken") or None}, "search")
 
 
 def opted_out(view: View) -> set[str]:
@@ -53,15 +48,9 @@ def _list(view: View, status: int = 200, errors: dict[str, str] | None = None,
 
 def _body(view: View) -> Any:
     """The form as the API's CreateAContact body (its limits, its messages)."""
-    from pydantic import ValidationError
-
     from ..addressbook.models import CreateContactBody
-    from ..web.runtime import validation_error
 
-    try:
-        return CreateContactBody.model_validate({k: view.form.get(k, "") for k in FIELDS})
-    except ValidationError as err:
-        raise validation_error(err) from err
+    return validated(CreateContactBody, {k: view.form.get(k, "") for k in FIELDS})
 
 
 @site.page("GET", "contacts", "PortalContacts", title="Contacts", nav=True)
@@ -174,15 +163,8 @@ def import_file(view: View) -> Any:
 def import_rows(view: View) -> Any:
     """One slice of a file (JSON, from the page's script): the rows' report. The API's
     envelope on a bad slice (runtime turns the ApiError into it)."""
-    from pydantic import ValidationError
-
     from ..addressbook.models import ImportChunkBody
-    from ..web.runtime import validation_error
 
-    try:
-        body = ImportChunkBody.model_validate({"Header": view.form.get("Header", ""),
-                                               "Csv": view.form.get("Csv", ""),
-                                               "FirstRow": view.form.get("FirstRow", "")})
-    except ValidationError as err:
-        raise validation_error(err) from err
+    body = validated(ImportChunkBody, {"Header": view.form.get("Header", ""), "Csv": view.form.get("Csv", ""),
+                                       "FirstRow": view.form.get("FirstRow", "")})
     return view.json(imports.import_chunk(view.caller, body).model_dump())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..web.operations import lazy
+from .runtime import validated
 from .site import site
 
 if TYPE_CHECKING:
@@ -41,14 +42,15 @@ def inbox(view: View) -> Any:
 
     search = (view.query.get("search") or "").strip()
     if search:
-        from .groups import _validated
-
-        found = contacts.list_contacts(view.caller, _validated(ListQuery, {"search": search, "top": INBOX_PAGE}))
+        found = contacts.list_contacts(view.caller, validated(ListQuery, {"search": search, "top": INBOX_PAGE}))
         listed = threads.search(view.caller.account_id, search, [c.Phone for c in found.items], INBOX_PAGE,
                                 view.caller.account.Region)
+        next_token = None
     else:
-        listed = threads.inbox(view.caller.account_id, INBOX_PAGE)
-    return view.render("conversations.html", threads=listed, search=search)
+        page = threads.inbox(view.caller.account_id, INBOX_PAGE, view.query.get("skiptoken") or None)
+        listed, next_token = page.items, page.next_token
+    return view.render("conversations.html", threads=listed, search=search, next_token=next_token,
+                       paged=bool(view.query.get("skiptoken")) and not search)
 
 
 def _with_status(view: View, texts: list[Any]) -> list[Any]:
@@ -126,15 +128,8 @@ def reply(view: View) -> Any:
         if _opted_out(view, number):
             raise Unprocessable(f"{number} opted out (replied STOP): it can't be texted until it texts START.",
                                 code="OptedOut", field="Body")
-        from pydantic import ValidationError
-
-        from ..web.runtime import validation_error
-
-        try:
-            body = SendBody.model_validate({"Numbers": [number], "Body": values["Body"],
-                                            "ReplySTOPToOptOut": bool(values["ReplySTOPToOptOut"])})
-        except ValidationError as err:
-            raise validation_error(err) from err
+        body = validated(SendBody, {"Numbers": [number], "Body": values["Body"],
+                                    "ReplySTOPToOptOut": bool(values["ReplySTOPToOptOut"])})
         send_once(view, SEND_TEXT, body)
     except ApiError as err:
         return _thread_page(view, number, err.status, view.errors_from(err), values)

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..web.operations import lazy
+from .runtime import validated
 from .site import site
 
 if TYPE_CHECKING:
@@ -83,7 +84,6 @@ def report(view: View) -> Report:
     """Every review campaign sent in the range (by its send date, UTC), filtered by place and
     campaign, summed per place and per day."""
     from ..messaging.models import CampaignQuery
-    from .groups import _validated
 
     since, until = _range(view)
     place, only = (view.query.get("place") or "").strip(), (view.query.get("campaign") or "").strip()
@@ -96,7 +96,7 @@ def report(view: View) -> Report:
         day += timedelta(days=1)
     token = None
     while True:
-        page = campaigns.list_campaigns(view.caller, _validated(CampaignQuery, {"top": LIST_PAGE, "skiptoken": token}))
+        page = campaigns.list_campaigns(view.caller, validated(CampaignQuery, {"top": LIST_PAGE, "skiptoken": token}))
         out.review_campaigns += [c for c in page.items if c.Type == REVIEW and low <= c.SendDate < high]
         token = page.next_token
         if not token:
@@ -143,11 +143,11 @@ def dashboard(view: View) -> Any:
 
 @site.page("GET", "dashboard/export", "PortalDashboardExport")
 def export(view: View) -> Any:
-    """The table as CSV: one row per place, then the total (formula-safe, as the contacts export)."""
+    """The table as CSV: one row per place, then the total (formula-safe, as every export)."""
     import csv
     import io
 
-    from ..addressbook.imports import _safe as safe_cell  # the contacts export's formula guard
+    from ..common.text.cells import safe_cell
     from ..web.request import ApiResponse
 
     r = report(view)

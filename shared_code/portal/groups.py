@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..web.operations import lazy
+from .runtime import validated
 from .site import site
 
 if TYPE_CHECKING:
@@ -18,17 +19,6 @@ groups = lazy("shared_code.addressbook.groups")
 contacts = lazy("shared_code.addressbook.contacts")
 MEMBERS_PAGE = 50  # members per page of a group's page
 ADD_PREFIX = "add_"  # a picker checkbox is named add_<contact id> (one field per contact)
-
-
-def _validated(model: Any, values: dict[str, Any]) -> Any:
-    from pydantic import ValidationError
-
-    from ..web.runtime import validation_error
-
-    try:
-        return model.model_validate(values)
-    except ValidationError as err:
-        raise validation_error(err) from err
 
 
 def _list(view: View, status: int = 200, errors: dict[str, str] | None = None,
@@ -50,7 +40,7 @@ def create_group(view: View) -> Any:
     from ..common.errors import ApiError
 
     try:
-        group = groups.create(view.caller, _validated(CreateGroupBody, {"Name": view.form.get("Name", "")}))
+        group = groups.create(view.caller, validated(CreateGroupBody, {"Name": view.form.get("Name", "")}))
     except ApiError as err:
         return _list(view, err.status, view.errors_from(err), {"Name": view.form.get("Name", "")})
     return view.redirect(f"/groups/{group.GroupId}", flash=f"Created {group.Name}. Now add its members.")
@@ -62,10 +52,10 @@ def _group_page(view: View, group_id: str, status: int = 200, errors: dict[str, 
     from .contacts import PICKER_SIZE, opted_out
 
     group = groups.get(view.caller, group_id)
-    members = groups.list_members(view.caller, group_id, _validated(ListQuery, {
+    members = groups.list_members(view.caller, group_id, validated(ListQuery, {
         "top": MEMBERS_PAGE, "skiptoken": view.query.get("skiptoken") or None}))
     search = (view.query.get("find") or "").strip()
-    matches = contacts.list_contacts(view.caller, _validated(ListQuery, {"search": search or None, "top": PICKER_SIZE}))
+    matches = contacts.list_contacts(view.caller, validated(ListQuery, {"search": search or None, "top": PICKER_SIZE}))
     return view.render("group.html", status=status, group=group, members=members.items, next_token=members.next_token,
                        paged=bool(view.query.get("skiptoken")), find=search, candidates=matches.items,
                        more_candidates=bool(matches.next_token), opted_out=opted_out(view), errors=errors or {},
@@ -84,7 +74,7 @@ def rename_group(view: View) -> Any:
 
     group_id = view.route("groupId")
     try:
-        group = groups.rename(view.caller, group_id, _validated(RenameGroupBody, {"Name": view.form.get("Name", "")}))
+        group = groups.rename(view.caller, group_id, validated(RenameGroupBody, {"Name": view.form.get("Name", "")}))
     except ApiError as err:
         return _group_page(view, group_id, err.status, view.errors_from(err), {"Name": view.form.get("Name", "")})
     return view.redirect(f"/groups/{group_id}", flash=f"Renamed the group to {group.Name}.")
@@ -105,7 +95,7 @@ def add_members(view: View) -> Any:
     group_id = view.route("groupId")
     picked = [k[len(ADD_PREFIX):] for k, v in view.form.items() if k.startswith(ADD_PREFIX) and v]
     try:
-        group = groups.add_members(view.caller, group_id, _validated(GroupMembersBody, {"Contacts": picked}))
+        group = groups.add_members(view.caller, group_id, validated(GroupMembersBody, {"Contacts": picked}))
     except ApiError as err:
         errors = {"Contacts": err.message}
         return _group_page(view, group_id, err.status, errors)
@@ -119,6 +109,6 @@ def remove_member(view: View) -> Any:
 
     group_id = view.route("groupId")
     contact_id = view.form.get("ContactId", "")
-    group = groups.remove_members(view.caller, group_id, _validated(GroupMembersBody, {"Contacts": [contact_id]}))
+    group = groups.remove_members(view.caller, group_id, validated(GroupMembersBody, {"Contacts": [contact_id]}))
     return view.redirect(f"/groups/{group_id}", flash=f"Removed from {group.Name}: "
                                                       f"{group.ContactsCount} member{'s' if group.ContactsCount != 1 else ''} now.")

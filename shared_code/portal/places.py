@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..web.operations import lazy
+from .runtime import validated
 from .site import site
 
 if TYPE_CHECKING:
@@ -20,17 +21,11 @@ FIELDS = ("GooglePlaceId", "Name")
 def _body(view: View) -> Any:
     """The form as the API's CreatePlace body (both fields required, on the edit form too): a
     link becomes its Place ID, and a bad value is the API's own ValidationFailed, naming the field."""
-    from pydantic import ValidationError
-
     from ..addressbook.models import CreatePlaceBody
-    from ..web.runtime import validation_error
 
     values = {k: view.form.get(k, "") for k in FIELDS}
     values["GooglePlaceId"] = places.place_id_from(values["GooglePlaceId"])
-    try:
-        return CreatePlaceBody.model_validate(values)
-    except ValidationError as err:
-        raise validation_error(err) from err
+    return validated(CreatePlaceBody, values)
 
 
 def _list(view: View, status: int = 200, errors: dict[str, str] | None = None,

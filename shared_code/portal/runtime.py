@@ -28,6 +28,8 @@ from .security import CSRF_FIELD, CSRF_HEADER, HEADERS, PAGE_CACHE, check_csrf, 
 from .site import Page, site
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from ..accounts.models import Account, Caller
     from ..web.multipart import FilePart
 
@@ -105,6 +107,20 @@ class View:
 
     def set_account(self, account_id: str) -> None:
         self.cookies.append(cookie(self.request, ACCOUNT_COOKIE, account_id))
+
+
+def validated(model: type[BaseModel], values: dict[str, Any], where: str = "") -> Any:
+    """A form or query as the API's request model (its limits, its words): a bad value is the
+    API's ValidationFailed, naming the field (``where``: the form's name for an unnamed one),
+    which the page shows next to that field or as its error page."""
+    from pydantic import ValidationError
+
+    from ..web.runtime import validation_error
+
+    try:
+        return model.model_validate(values)
+    except ValidationError as err:
+        raise validation_error(err, where) from err
 
 
 @lru_cache(maxsize=1)

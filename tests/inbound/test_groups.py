@@ -56,7 +56,7 @@ def test_a_group_handled_twice_and_by_two_workers_at_once_posts_each_text_once(a
     # and each sender's conversation holds the text once, counted unread once
     from shared_code.conversations import threads
 
-    unread = {t.Number: t.Unread for t in threads.inbox(tenant.account_id, 50)}
+    unread = {t.Number: t.Unread for t in threads.inbox(tenant.account_id, 50).items}
     assert {s: unread.get(s) for s in senders} == dict.fromkeys(senders, 1)
     assert all([t.Body for t in threads.texts(tenant.account_id, s, 50)] == ["group"] for s in senders)
 

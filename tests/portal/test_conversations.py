@@ -177,7 +177,7 @@ def test_a_send_batch_recorded_twice_is_one_text_per_number(storage) -> None:  #
         threads.record_sent(account.AccountId, "01CAMPAIGNTWICE00000000000", "Hi", [], [(r, "queued", "SM1", "", "")])
     texts = threads.texts(account.AccountId, phone, 10)
     assert [(t.Body, t.Status) for t in texts] == [("Hi", "queued")]
-    assert threads.inbox(account.AccountId, 10)[0].LastBody == "Hi"
+    assert threads.inbox(account.AccountId, 10).items[0].LastBody == "Hi"
 
 
 def test_media_of_a_received_mms_is_shown_as_links(page, business, live) -> None:  # noqa: ANN001
@@ -232,3 +232,137 @@ def test_search_finds_a_number_that_is_no_contact_by_its_beginning_or_as_written
     assert found("nobody") == []
     assert [t.Unread for t in threads.search(ours.AccountId, stranger, (), 50, "US")] == [1]
     assert [t.LastBody for t in threads.search(theirs.AccountId, stranger, (), 50, "US")] == [f"hi from {stranger}"]
+
+
+def test_the_inbox_pages_past_fifty_threads_with_every_thread_once(page, business) -> None:  # noqa: ANN001
+    """65 customers, some of them texted again later: the first page lists the 50 with the
+    newest texts, "Older conversations" the other 15 — each thread once, none missing, even the
+    ones whose older texts sort among the second page's; a token made up or from another
+    listing is a 400 page, never a 500."""
+    from datetime import datetime, timedelta, timezone
+
+    from shared_code.common.paging import encode_token
+    from shared_code.conversations import threads
+    from shared_code.conversations.models import INBOX_PAGE
+    from shared_code.messaging.models import Recipient
+    from tests.support.tenants import new_phone
+
+    start = datetime.now(timezone.utc) - timedelta(days=1)
+    phones = [new_phone("415") for _ in range(INBOX_PAGE + 15)]
+
+    def send(campaign: str, body: str, numbers: list[str], minute: int) -> None:
+        at = start + timedelta(minutes=minute)
+        rows = [(Recipient(Phone=p, AccountId=business.account_id, Status="sending", UncertainSince=at, UpdatedAt=at),
+                 "queued", "", "", "") for p in numbers]
+        threads.record_sent(business.account_id, campaign, body, [], rows)
+
+    for i, p in enumerate(phones):  # one a minute: phones[-1] has the newest text
+        send(f"01CAMPAIGNPAGING{i:010d}", f"Hello {p}", [p], i)
+    again = phones[:5]  # the five oldest threads texted again: now the newest, on page 1
+    send("01CAMPAIGNPAGINGAGAIN0000000", "Hello again", again, len(phones))
+    newest_first = again + phones[5:][::-1]
+
+    page.goto("/conversations")
+    listed = page.locator(".thread-item .thread-who")
+    first = listed.all_inner_texts()
+    assert first == newest_first[:INBOX_PAGE]
+    assert page.get_by_role("link", name="Newest conversations").count() == 0
+    page.get_by_role("link", name="Older conversations").click()
+    assert page.get_by_role("heading", name="Older conversations").count() == 1
+    rest = listed.all_inner_texts()
+    assert rest == newest_first[INBOX_PAGE:]
+    assert page.get_by_role("link", name="Older conversations").count() == 0  # nothing older is left
+    shoot(page, "conversations-older")
+    page.get_by_role("link", name="Newest conversations").click()
+    assert listed.all_inner_texts() == first
+
+    for token in ("not a token!", encode_token(f"t_{phones[0]}"), encode_token("a_" + "x" * 2000), "%00"):
+        res = page.request.get(f"/conversations?skiptoken={quote(token)}")
+        assert res.status == 400, (token, res.status)
+        assert "skiptoken is not a token this service issued" in res.text()
+
+
+def test_a_keyword_reply_shows_in_the_thread_once(page, business, live) -> None:  # noqa: ANN001
+    """STOP through the signed webhook: the app's confirmation goes straight to the provider
+    (no campaign), and the thread shows it after the STOP, sent, with its status — once, also
+    when the webhook is retried and when the inbound handler runs the text again."""
+    from datetime import datetime, timezone
+
+    from shared_code.accounts.storage import accounts_repo
+    from shared_code.inbound import receive
+    from shared_code.inbound.optouts import reply_text
+    from tests.support.tenants import new_phone
+
+    dev, fake = live
+    customer = new_phone("415")
+    params = text_params(customer, _business_phone(business), "STOP")
+    assert post_webhook(dev.base_url, fake.auth_token, params).status_code == 200
+    confirmation = reply_text(accounts_repo().get(business.account_id), "optout")
+    assert wait_until(lambda: [m for m in fake.messages if m.to == customer], timeout=15)
+    page.goto(f"/conversations/{quote(customer)}")
+    texts = page.locator("#thread-texts li")
+    texts.nth(1).wait_for(timeout=15_000)  # the reply's thread row follows its send
+    assert [t.split("\n")[0] for t in texts.all_inner_texts()] == ["STOP", confirmation]
+    assert page.locator("#thread-texts li.in").inner_text().startswith("STOP")
+    reply = page.locator("#thread-texts li.out")
+    assert reply.locator("[data-status]").inner_text() == "queued"
+    assert "automatic reply to STOP" in reply.inner_text()
+    # handled twice: Twilio retries the webhook, and the queue message runs again
+    assert post_webhook(dev.base_url, fake.auth_token, params).status_code == 200
+    receive.process(business.account_id, params, datetime.now(timezone.utc))
+    time.sleep(1.5)  # the retried webhook's queue message's turn
+    page.reload()
+    assert [t.split("\n")[0] for t in texts.all_inner_texts()] == ["STOP", confirmation]
+    assert [m.body for m in fake.messages if m.to == customer] == [confirmation]
+    page.goto("/conversations")
+    assert page.locator(".thread-item", has_text=customer).locator(".thread-last").inner_text() == f"You: {confirmation}"
+
+
+def test_a_keyword_reply_the_provider_refuses_shows_failed(page, business, live) -> None:  # noqa: ANN001
+    """HELP from a number Twilio refuses for good (a landline): no retry, and the thread says
+    the answer failed and why, instead of showing nothing."""
+    from tests.support.tenants import new_phone
+
+    dev, fake = live
+    customer = new_phone("415")
+    fake.landline(customer)
+    assert post_webhook(dev.base_url, fake.auth_token, text_params(customer, _business_phone(business),
+                                                                   "HELP")).status_code == 200
+    from shared_code.conversations import threads
+
+    assert wait_until(lambda: len(threads.texts(business.account_id, customer, 10)) == 2, timeout=15)
+    page.goto(f"/conversations/{quote(customer)}")
+    reply = page.locator("#thread-texts li.out")
+    assert reply.locator("[data-status]").inner_text() == "failed"
+    assert "automatic reply to HELP" in reply.inner_text()
+    assert reply.locator(".text-error").inner_text()  # Twilio's words
+    assert [m for m in fake.messages if m.to == customer] == []
+
+
+def test_inbox_pages_reach_every_thread_behind_a_number_texting_hundreds_of_times(storage) -> None:  # noqa: ANN001
+    """A page reads a bounded number of activity rows past its start: one number's 450 newest
+    texts end the first page early, and the pages after it still list every other thread, once."""
+    from datetime import datetime, timedelta, timezone
+
+    from shared_code.accounts import accounts
+    from shared_code.conversations import threads
+    from shared_code.conversations.models import INBOX_PAGE, OUT, ConversationText
+    from shared_code.conversations.storage import ACTIVITY_SCAN_ROWS, conversations_repo
+    from tests.support.tenants import new_phone
+
+    account = accounts.create_account("Busy Co", new_phone("628"), "US").AccountId
+    start = datetime.now(timezone.utc) - timedelta(days=1)
+    quiet, busy = [new_phone("415") for _ in range(INBOX_PAGE + 10)], new_phone("415")
+    texts = [ConversationText(Number=p, Direction=OUT, Body="hi", At=start + timedelta(seconds=i), MessageId=f"Q{i:04d}")
+             for i, p in enumerate(quiet)]
+    conversations_repo().add_sent(account, texts)
+    for i in range(ACTIVITY_SCAN_ROWS + 50):  # a transaction writes a number's summary once: a text a call
+        conversations_repo().add_sent(account, [ConversationText(
+            Number=busy, Direction=OUT, Body="again", At=start + timedelta(hours=1, seconds=i), MessageId=f"B{i:04d}")])
+    listed, token, pages = [], None, 0
+    while pages == 0 or token:
+        page = threads.inbox(account, INBOX_PAGE, token)
+        listed += [t.Number for t in page.items]
+        token, pages = page.next_token, pages + 1
+    assert listed == [busy] + quiet[::-1]
+    assert pages >= 3  # the busy number's rows took a page of their own

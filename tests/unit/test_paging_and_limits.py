@@ -10,6 +10,10 @@ def test_token_round_trip_and_garbage_rejected():
     with pytest.raises(ValidationFailed) as err:
         decode_token("!!not-a-token!!")
     assert err.value.field == "skiptoken"
+    assert decode_token(encode_token("a_01ABC"), prefix="a_") == "a_01ABC"
+    for other in (encode_token("t_01ABC"), encode_token("a_" + "x" * 1100)):  # another listing's; longer than a key
+        with pytest.raises(ValidationFailed):
+            decode_token(other, prefix="a_")
 
 
 def test_search_matches_names_and_phone_digits():

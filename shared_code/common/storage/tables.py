@@ -65,6 +65,18 @@ def query_prefix(table: "TableClient", pk: str, prefix: str, after: str | None =
                                     results_per_page=max(1, min(page_rows, MAX_PAGE_ROWS)))
 
 
+def query_prefix_pages(table: "TableClient", pk: str, prefix: str,
+                       page_rows: int = MAX_PAGE_ROWS) -> Iterator[tuple[list[Entity], bool]]:
+    """``query_prefix`` a response at a time: its rows, and whether another response follows
+    (a caller that stops at the end of one knows whether anything was left)."""
+    flt, params = prefix_filter(pk, prefix)
+    pager = table.query_entities(flt, parameters=params,
+                                 results_per_page=max(1, min(page_rows, MAX_PAGE_ROWS))).by_page()
+    for page in pager:
+        rows = list(page)
+        yield rows, bool(pager.continuation_token)
+
+
 KEYS_PER_QUERY = 14  # RowKey comparisons per OR filter (the service allows 15 comparisons in all)
 
 
