@@ -332,6 +332,25 @@ def http_session(key: str | None = None) -> requests.Session:
     return s
 
 
+def portal_pages(base_url: str, email: str) -> tuple[Any, Callable[[str, str], Callable[[], object]]]:
+    """A portal session signed in as ``email``, and ``page(path, expect)``: a timed call that
+    fetches the page and checks it answered 200 with ``expect`` in it (a page that fails fast
+    must not pass for a fast page)."""
+    from tests.support.portal_http import PortalClient
+
+    portal = PortalClient(base_url)
+    portal.sign_in(email)
+
+    def page(path: str, expect: str) -> Callable[[], object]:
+        def get() -> object:
+            r = portal.get(path)
+            assert r.status_code == 200 and expect in r.text, (path, r.status_code, r.text[:300])
+            return r
+        return get
+
+    return portal, page
+
+
 def timed(samples: int, call: Callable[[], object]) -> list[float]:
     """Seconds of each of ``samples`` calls, after one warm-up call."""
     call()  # warm: templates compiled, clients made

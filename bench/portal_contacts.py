@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import ROOT, Stack, http_session, machine_note, percentile, summary, timed, verdict  # noqa: E402
+from _harness import ROOT, Stack, portal_pages, http_session, machine_note, percentile, summary, timed, verdict  # noqa: E402
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -60,7 +60,6 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=10)
     args = parser.parse_args()
 
-    from tests.support.portal_http import PortalClient
 
     with Stack("portal-contacts") as stack:
         from shared_code.accounts import accounts, keys
@@ -71,15 +70,7 @@ def main() -> int:
         seconds = seed(stack, account.AccountId, args.contacts)
         print(f"seeded {args.contacts:,} contacts in {seconds:.1f} s")
         host = stack.start_devhost(pipeline=False)
-        portal = PortalClient(host.base_url)
-        portal.sign_in(email)
-
-        def page(path: str, expect: str) -> Callable[[], object]:
-            def get() -> object:
-                r = portal.get(path)
-                assert r.status_code == 200 and expect in r.text, (path, r.status_code, r.text[:300])
-                return r
-            return get
+        portal, page = portal_pages(host.base_url, email)
 
         first = portal.get("/contacts")
         token = first.text.split("skiptoken=", 1)[1].split('"', 1)[0]

@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import ROOT, Stack, _retrying, machine_note, percentile, summary, timed, verdict  # noqa: E402
+from _harness import ROOT, Stack, portal_pages, _retrying, machine_note, percentile, summary, timed, verdict  # noqa: E402
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -142,7 +142,6 @@ def main() -> int:
     scale = 10 if args.quick else 1
     n_contacts, n_sent, n_received = 10_000 // scale, 100_000 // scale, 10_000 // scale
 
-    from tests.support.portal_http import PortalClient
 
     with Stack("portal-pages") as stack:
         from shared_code.accounts import accounts
@@ -169,15 +168,7 @@ def main() -> int:
         os.environ.setdefault("CALLBACK_ALLOW_LOCALHOST", "true")
 
         host = stack.start_devhost(pipeline=False)
-        portal = PortalClient(host.base_url)
-        portal.sign_in(email)
-
-        def page(path: str, expect: str) -> Callable[[], object]:
-            def get() -> object:
-                r = portal.get(path)
-                assert r.status_code == 200 and expect in r.text, (path, r.status_code, r.text[:300])
-                return r
-            return get
+        portal, page = portal_pages(host.base_url, email)
 
         busy = phones[0]  # texted by ~every tenth campaign, and it replied
         today = datetime.now(timezone.utc).date()

@@ -84,5 +84,5 @@ def test_each_write_answers_its_etag_in_order():
 
 def test_a_refused_operation_names_its_status_code_and_place():
     [(status, headers, body)] = batch.decode("multipart/mixed; boundary=batchresponse_1", REFUSED)
-    err = batch._refusal(status, headers, body, 0)
-    assert (err.status, err.code, err.index) == (409, "EntityAlreadyExists", 3)
+    err = batch._refusal(status, headers, body)
+    assert (err.status_code, err.error_code, err.index) == (409, "EntityAlreadyExists", 3)

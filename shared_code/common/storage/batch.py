@@ -36,13 +36,12 @@ _BOUNDARY = re.compile(rb'boundary="?([^";\r\n]+)"?', re.IGNORECASE)
 
 class BatchOperationError(HttpResponseError):
     """An operation of the transaction was refused: the whole transaction was rolled back.
-    ``status``/``code`` are the refused operation's, ``index`` its place in the transaction
-    (an HttpResponseError with its status and code, as the SDK's TableTransactionError was)."""
+    ``status_code``/``error_code`` are the refused operation's, ``index`` its place in the
+    transaction (as the SDK's TableTransactionError carried them)."""
 
     def __init__(self, status: int, code: str, message: str, index: int) -> None:
         super().__init__(message=f"{status} {code}: {message}")
-        self.status, self.code, self.index = status, code, index
-        self.status_code, self.error_code = status, code
+        self.status_code, self.error_code, self.index = status, code, index
 
 
 def _part(request: Any, index: int, date: str) -> bytes:
@@ -101,7 +100,7 @@ def decode(content_type: str, body: bytes) -> list[tuple[int, dict[str, str], by
     return out
 
 
-def _refusal(status: int, headers: dict[str, str], body: bytes, default_index: int) -> BatchOperationError:
+def _refusal(status: int, headers: dict[str, str], body: bytes) -> BatchOperationError:
     import json
 
     code, message = headers.get("x-ms-error-code", ""), ""
@@ -112,7 +111,7 @@ def _refusal(status: int, headers: dict[str, str], body: bytes, default_index: i
     except (ValueError, AttributeError):
         message = body.decode("utf-8", "replace")[:500]
     found = _INDEX.match(message)
-    return BatchOperationError(status, code, message, int(found.group(1)) if found else default_index)
+    return BatchOperationError(status, code, message, int(found.group(1)) if found else 0)
 
 
 def submit(table: TableClient, ops: Sequence[tuple]) -> list[dict[str, Any]]:
@@ -144,7 +143,7 @@ def submit(table: TableClient, ops: Sequence[tuple]) -> list[dict[str, Any]]:
     answers = decode(response.headers.get("Content-Type", ""), response.read())
     for status, headers, content in answers:
         if not 200 <= status < 300:
-            raise _refusal(status, headers, content, 0)
+            raise _refusal(status, headers, content)
     if len(answers) != len(ops):
         raise ValueError(f"a transaction of {len(ops)} operations was answered with {len(answers)} parts")
     return [{"etag": headers["etag"]} if "etag" in headers else {} for _, headers, _ in answers]

@@ -124,7 +124,7 @@ def transact(table: "TableClient", ops: Sequence[Op]) -> list[dict[str, Any]]:
     CPU than the rest of a send; see there)."""
     from azure.core.exceptions import HttpResponseError
 
-    from .batch import BatchOperationError, submit
+    from .batch import submit
 
     if not ops:
         return []
@@ -135,16 +135,11 @@ def transact(table: "TableClient", ops: Sequence[Op]) -> list[dict[str, Any]]:
             kind, entity, *kwargs = ops[0]
             return [dict(getattr(table, _SINGLE[kind])(entity, **(kwargs[0] if kwargs else {})))]
         return submit(table, ops)
-    except BatchOperationError as err:
-        kind = _kind(err.status, err.code)
-        if kind is None:
-            raise
-        raise StorageConflict(kind, err.index) from err
-    except HttpResponseError as err:
+    except HttpResponseError as err:  # a refused operation of a batch (with its index) or a one-row write
         kind = _kind(err.status_code, str(getattr(err, "error_code", "") or ""))
         if kind is None:
             raise
-        raise StorageConflict(kind) from err
+        raise StorageConflict(kind, getattr(err, "index", 0)) from err
 
 
 def insert_if_absent(table: "TableClient", row: dict[str, Any]) -> bool:
