@@ -147,9 +147,10 @@ class Devhost:
 class Stack:
     """Azurite + fake Twilio + devhost subprocess(es) for one benchmark run."""
 
-    def __init__(self, label: str, keep_dir: bool = False) -> None:
+    def __init__(self, label: str, keep_dir: bool = False, in_memory: bool = False) -> None:
         self.label = label
         self.keep_dir = keep_dir
+        self.in_memory = in_memory
         self.dir = Path(tempfile.mkdtemp(prefix=f"ptx-bench-{label}-"))
         self.azurite: Any = None
         self.fake: BenchTwilio | None = None
@@ -196,7 +197,7 @@ class Stack:
         from devhost import azurite as az
         from shared_code.common import context
 
-        self.azurite = az.start(self.dir / "azurite")
+        self.azurite = az.start(self.dir / "azurite", in_memory=self.in_memory)
         os.environ["AzureWebJobsStorage"] = self.azurite.connection_string
         os.environ["SMS_PROVIDER"] = "outbox"  # this process only seeds data and reads results
         context.reset()
@@ -351,11 +352,14 @@ def portal_pages(base_url: str, email: str) -> tuple[Any, Callable[[str, str], C
     return portal, page
 
 
-def timed(samples: int, call: Callable[[], object]) -> list[float]:
-    """Seconds of each of ``samples`` calls, after one warm-up call."""
+def timed(samples: int, call: Callable[[], object], before: Callable[[], object] | None = None) -> list[float]:
+    """Seconds of each of ``samples`` calls, after one warm-up call; ``before`` runs untimed
+    ahead of each (what a sample must find changed)."""
     call()  # warm: templates compiled, clients made
     out = []
     for _ in range(samples):
+        if before is not None:
+            before()
         t0 = time.perf_counter()
         call()
         out.append(time.perf_counter() - t0)

@@ -40,7 +40,7 @@ IMPORT_ROWS = 1000
 def seed(stack: Stack, account_id: str, n: int) -> float:
     """n contacts named "Bench 00042 Smith" (the last one: "Needle"), 50 per transaction, on 4 threads."""
     from shared_code.addressbook.models import Contact
-    from shared_code.addressbook.storage import address_book_repo
+    from shared_code.addressbook.storage import CONTACTS_PER_TRANSACTION as step, address_book_repo
     from shared_code.common.clock import utcnow
     from shared_code.common.ids import new_id
 
@@ -50,7 +50,7 @@ def seed(stack: Stack, account_id: str, n: int) -> float:
     made = [Contact(ContactId=new_id(), Phone=p, Name="Needle" if i == n - 1 else f"Bench {i:05d}", LastName="Smith",
                     CreatedAt=now, UpdatedAt=now) for i, p in enumerate(phones)]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(lambda i: book.import_contacts(account_id, made[i:i + 50]), range(0, n, 50)))
+        list(pool.map(lambda i: book.import_contacts(account_id, made[i:i + step]), range(0, n, step)))
     return time.perf_counter() - started
 
 

@@ -23,7 +23,7 @@ from ..accounts.models import Caller
 from ..common.clock import utcnow
 from ..common.errors import ApiError, NotFound, PayloadTooLarge, ValidationFailed
 from ..common.ids import new_id
-from ..common.storage.rows import MAX_TRANSACTION_OPS, StorageConflict
+from ..common.storage.rows import StorageConflict
 from ..common.text.cells import FORMULA_START, safe_cell
 from ..common.text.phones import to_e164
 from ..web.runtime import validation_error
@@ -31,7 +31,7 @@ from .contacts import apply_changes
 from .models import (MAX_IMPORT_FILE_BYTES, MAX_IMPORT_ROWS, Contact, CreateContactBody, ImportChunkBody,
                      ImportReport, ImportRowOut)
 from .recipients import get_or_create_contact
-from .storage import address_book_repo
+from .storage import CONTACTS_PER_TRANSACTION, address_book_repo
 
 NAME, LAST, PHONE = "Name", "LastName", "Phone"
 COLUMNS = (NAME, LAST, PHONE)  # the columns of a file without a header, and of an export
@@ -44,7 +44,6 @@ HEADINGS = {
     "contactnumber": PHONE,
 }
 DELIMITERS = ",;\t"  # Excel writes ";" where the decimal mark is a comma
-CONTACTS_PER_WRITE = MAX_TRANSACTION_OPS // 2  # a contact row + its phone index row each
 VALUE_CHARS = 60  # of a rejected cell, echoed in the report
 
 
@@ -162,8 +161,8 @@ class _Import:
 
     def _create(self, contacts: list[Contact], names: dict[str, tuple[str, str]]) -> None:
         acct, book = self.caller.account_id, address_book_repo()
-        for i in range(0, len(contacts), CONTACTS_PER_WRITE):
-            chunk = contacts[i:i + CONTACTS_PER_WRITE]
+        for i in range(0, len(contacts), CONTACTS_PER_TRANSACTION):
+            chunk = contacts[i:i + CONTACTS_PER_TRANSACTION]
             try:
                 book.import_contacts(acct, chunk)
             except StorageConflict:  # a number was added meanwhile (another import, the API): one by one

@@ -254,15 +254,18 @@ def reschedule_campaign(call: Call) -> Any:
 
 @api.post("twilio/status", "TwilioStatusCallback", auth=False, connector=False)
 def twilio_status(call: Call) -> Any:
-    """Twilio's status callback: signature checked, then the recipient moves forward."""
-    from ..messaging.delivery import record_status
+    """Twilio's status callback: signature checked, then the recipient (or, for a text sent
+    outside campaigns, its thread's row) moves forward."""
+    from ..messaging.delivery import record_status, record_text_status
     from ..web.twilio_signature import form_params, verify
 
     params = form_params(call.request)
     verify(call.request, params)
     q = call.request.params
-    outcome = record_status(q.get("a", ""), q.get("c", ""), q.get("r", ""), params.get("MessageSid", ""),
-                            params.get("MessageStatus", ""), params.get("ErrorCode", ""))
+    sid, status, code = params.get("MessageSid", ""), params.get("MessageStatus", ""), params.get("ErrorCode", "")
+    if q.get("m"):
+        return {"Outcome": record_text_status(q.get("a", ""), q["m"], status, code)}
+    outcome = record_status(q.get("a", ""), q.get("c", ""), q.get("r", ""), sid, status, code)
     return {"Outcome": outcome}
 
 

@@ -13,8 +13,9 @@ A text's keys come from its own time and id, so writing it twice writes the same
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..common.clock import utcnow
@@ -31,15 +32,19 @@ from ..common.storage.rows import (
     to_row,
     transact,
 )
-from ..common.storage.tables import MAX_PAGE_ROWS, TableStore, query_prefix, query_prefix_pages
+from ..common.storage.tables import MAX_PAGE_ROWS, TableStore, prefix_end, query_prefix, query_ranges_pages
 from .models import MAX_PREVIEW_CHARS, ConversationText, ConversationThread
 
 log = logging.getLogger("powertextor.conversations")
 MSG, ACTIVITY, THREAD, UNREAD = "m_", "a_", "t_", "u_"
+TEXT_KEY = re.compile(r"m_\+\d{1,15}_[0-9A-Z]{10}_[0-9A-Za-z-]{1,100}")  # what text_key makes
 ACTIVITY_SCAN_ROWS = 400  # activity rows past its start an inbox page reads at most to find its threads
 RECEIVE_ROUNDS = 5        # rounds a thread's unread count races other writers
 TEXT_READS = 8            # texts a retried group checks side by side ("stored already?")
 KEY_READS = 8             # rows a page reads side by side by key (unread counts, summaries)
+# the spans of the account's activity the inbox reads in turn, newest first, before the rest: a
+# page of a busy account is found in the first; a quiet one costs a few more small queries
+ACTIVITY_WINDOWS = (timedelta(hours=1), timedelta(days=1), timedelta(days=30))
 
 
 def stamp(at: datetime) -> str:
@@ -48,7 +53,13 @@ def stamp(at: datetime) -> str:
 
 
 def message_key(t: ConversationText) -> str:
-    return f"{MSG}{t.Number}_{stamp(t.At)}_{t.MessageId}"
+    return text_key(t.Number, t.At, t.MessageId)
+
+
+def text_key(number: str, at: datetime, message_id: str) -> str:
+    """The row of a thread's text: known before the text is written (a reply's status
+    callback URL carries it)."""
+    return f"{MSG}{number}_{stamp(at)}_{message_id}"
 
 
 def activity_key(t: ConversationText) -> str:
@@ -209,13 +220,17 @@ class ConversationRepository:
         newer text moved up there), the rows past it give this page's threads. Whether an
         older thread is left is told from the rows the query fetched anyway (no request for
         that alone): when they hold none but more rows follow, the next page is offered, and
-        may turn out empty (the last one only). Once a page has a thread, it reads at most
+        may turn out empty (the last one only). The query goes window by window
+        (``ACTIVITY_WINDOWS``), so the service sorts only the newest rows for a first page
+        (see ``query_ranges_pages``). Once a page has a thread, it reads at most
         ``ACTIVITY_SCAN_ROWS`` rows past ``after`` (a number busier than that ends it early,
         and the next page goes on from the last row read)."""
         seen: set[str] = set()
         out: list[ConversationThread] = []
         last, scanned = None, 0
-        for rows, more in query_prefix_pages(self.table, acct, ACTIVITY, MAX_PAGE_ROWS if after else top * 4):
+        now = utcnow()
+        bounds = [ACTIVITY, *(ACTIVITY + stamp(now - span) for span in ACTIVITY_WINDOWS), prefix_end(ACTIVITY)]
+        for rows, more in query_ranges_pages(self.table, acct, bounds, MAX_PAGE_ROWS if after else top * 4):
             for row in rows:
                 key, number = row["RowKey"], row["Number"]
                 if after is not None and key <= after:
@@ -245,6 +260,28 @@ class ConversationRepository:
             if len(out) == top:
                 break
         return out
+
+    def advance_status(self, acct: str, key: str, status: str, error_code: str, rank: dict[str, int]) -> bool:
+        """A sent text's delivery receipt: its status moves forward only (by ``rank``), never
+        back — a late "sent" leaves "delivered". ETag-guarded against a concurrent receipt.
+        False when the text is unknown (or no sent text of this account) or the receipt is old."""
+        from azure.core import MatchConditions
+        from azure.data.tables import UpdateMode
+
+        from .models import OUT
+
+        def attempt() -> bool:
+            row = get_row(self.table, acct, key) if acct.isalnum() and TEXT_KEY.fullmatch(key) else None
+            if row is None or row.get("Direction") != OUT or rank.get(status, 0) <= rank.get(row.get("Status", ""), 0):
+                return False
+            change = {"PartitionKey": acct, "RowKey": key, "Status": status}
+            if error_code:
+                change["ErrorCode"] = error_code
+            transact(self.table, [("update", change, {"mode": UpdateMode.MERGE, "etag": row.metadata["etag"],
+                                                      "match_condition": MatchConditions.IfNotModified})])
+            return True
+
+        return retry_on_conflict(attempt, gave_up=lambda: False)
 
     def refresh_status(self, acct: str, texts: Sequence[ConversationText]) -> None:
         """Write back statuses a caller re-read (merge: only the status fields)."""

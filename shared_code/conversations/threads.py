@@ -5,7 +5,8 @@ stored) must not be retried because its thread could not be written; the failure
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from ..common.clock import utcnow
@@ -56,18 +57,32 @@ def record_received(account_id: str, stored: Iterable[tuple[Any, bool]]) -> None
         log.exception("received texts could not be added to their conversations")
 
 
-def record_reply(account_id: str, number: str, body: str, reply_id: str, keyword: str, status: str,
+def record_reply(account_id: str, number: str, body: str, reply_id: str, keyword: str, status: str, at: datetime,
                  error_code: str = "", error_message: str = "") -> None:
     """An automatic reply to a keyword text (STOP/START/HELP) as a text of the number's thread:
     it goes to the provider directly, not through a campaign. Called by the one run that
     claimed the reply, once it was sent (or refused for good); ``reply_id`` comes from the
-    keyword text, so its rows are the same if it is ever written again."""
+    keyword text, so its rows are the same if it is ever written again. ``at`` is when it was
+    sent: with the number and ``reply_id`` it names the row (``text_key``) its status callback
+    moves on."""
     try:
         conversations_repo().add_sent(account_id, [ConversationText(
-            Number=number, Direction=OUT, Body=body, At=utcnow(), MessageId=reply_id, Status=status,
+            Number=number, Direction=OUT, Body=body, At=at, MessageId=reply_id, Status=status,
             ErrorCode=error_code, ErrorMessage=error_message, Keyword=keyword)])
     except Exception:  # noqa: BLE001 - see the module's docstring
         log.exception("a %s reply could not be added to its conversation", keyword)
+
+
+def status_callback(account_id: str, number: str, at: datetime, message_id: str) -> str | None:
+    """Where the provider posts the delivery receipts of a text sent outside campaigns (a
+    keyword reply): its row, by key (the signature Twilio computes over this URL keeps it from
+    being pointed at another row)."""
+    from urllib.parse import urlencode
+
+    from ..common.urls import public_url
+    from .storage import text_key
+
+    return public_url(f"/api/twilio/status?{urlencode({'a': account_id, 'm': text_key(number, at, message_id)})}")
 
 
 # ---------------------------------------------------------------- reads

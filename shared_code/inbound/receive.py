@@ -260,15 +260,17 @@ def _reply(account: Account, m: InboundMessage, event: OptOutEvent) -> None:
     not retried."""
     from ..common.sms.base import OutboundMessage, ProviderError
     from ..common.sms.factory import get_provider
+    from ..conversations.threads import status_callback
     from .optouts import claim_reply, release_reply, reply_text
 
     if not claim_reply(event):
         return
+    reply_id, at = f"{KEYWORD_REPLY}-{m.MessageId}", utcnow()
     service = account.MessagingServiceSid or get_settings().twilio_messaging_service_sid or None
     message = OutboundMessage(account_id=account.AccountId, campaign_id=KEYWORD_REPLY, to=m.From,
                               body=reply_text(account, event.Action), from_number=m.To or account.Phone,
-                              messaging_service_sid=service)
-    reply_id = f"{KEYWORD_REPLY}-{m.MessageId}"
+                              messaging_service_sid=service,
+                              status_callback=status_callback(account.AccountId, m.From, at, reply_id))
     try:
         sent = get_provider().send(message)
     except ProviderError as err:
@@ -278,10 +280,10 @@ def _reply(account: Account, m: InboundMessage, event: OptOutEvent) -> None:
         log.warning("%s reply to %s refused: %s %s", event.Keyword, mask(m.From), err.code, err.message)
         from ..conversations.models import FAILED
 
-        record_reply(account.AccountId, m.From, message.body, reply_id, event.Keyword, FAILED,
+        record_reply(account.AccountId, m.From, message.body, reply_id, event.Keyword, FAILED, at,
                      str(err.code or err.status or ""), err.message[:500])
         return
-    record_reply(account.AccountId, m.From, message.body, reply_id, event.Keyword, sent.status)
+    record_reply(account.AccountId, m.From, message.body, reply_id, event.Keyword, sent.status, at)
 
 
 # ---------------------------------------------------------------- API side

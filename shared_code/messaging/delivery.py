@@ -44,3 +44,14 @@ def record_status(account_id: str, campaign_id: str, phone: str, sid: str, provi
 
     recipients_final(account_id, campaign_id, [outcome])  # the delivery-status trigger, if final
     return "updated"
+
+
+def record_text_status(account_id: str, key: str, provider_status: str, error_code: str = "") -> str:
+    """A receipt for a text sent outside campaigns (a keyword reply): its thread's row moves
+    forward. Returns "updated", "ignored" or "unknown" (for the log)."""
+    from ..conversations.storage import conversations_repo
+
+    status = TWILIO_STATUS.get(provider_status.lower())
+    if status is None:
+        return "unknown"
+    return "updated" if conversations_repo().advance_status(account_id, key, status, error_code, RANK) else "ignored"

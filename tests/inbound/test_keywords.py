@@ -19,7 +19,8 @@ def campaign_texts(fake, campaign_id: str) -> dict[str, int]:
 
 
 def replies_to(fake, phone: str) -> list[str]:
-    return [m.body for m in fake.messages if m.to == phone and not m.status_callback]
+    """The automatic replies: no campaign's texts (their receipts name the keyword reply's row)."""
+    return [m.body for m in fake.messages if m.to == phone and "c=" not in (m.status_callback or "")]
 
 
 def recipient(api, campaign_id: str, phone: str) -> dict:

@@ -124,3 +124,48 @@ def test_a_contact_stored_before_the_row_codec_keeps_its_groups(api, tenant):
     book.table.upsert_entity(row)
     assert book.get_contact(tenant.account_id, c["ContactId"]).GroupIds == [g1, g2]
     assert sorted(g["GroupId"] for g in data(api.get(f"contacts/{c['ContactId']}"))["Groups"]) == sorted([g1, g2])
+
+
+def test_a_search_sees_contacts_changed_by_another_instance(storage):
+    """A process keeps the searched columns while the contacts' version stays: a contact
+    added, renamed, renumbered or deleted through another instance (its own repository on the
+    same storage) is found, or not, by this one's next search — and an account whose contacts
+    predate the version row is searched all the same."""
+    from shared_code.accounts import accounts
+    from shared_code.accounts.models import Caller
+    from shared_code.addressbook import contacts
+    from shared_code.addressbook.models import Contact, CreateContactBody, ListQuery
+    from shared_code.addressbook.storage import VERSION_KEY, AddressBookRepository, address_book_repo
+    from shared_code.common.clock import utcnow
+    from shared_code.common.ids import new_id
+    from shared_code.common.storage.tables import TableStore
+
+    account = accounts.create_account("Search Co", new_phone("628"), "US", admins=["o@example.com"])
+    caller = Caller.signed_in(account, "o@example.com")
+    acct = account.AccountId
+
+    def found(text: str) -> list[str]:
+        return [c.Name for c in contacts.list_contacts(caller, ListQuery(search=text, top=50)).items]
+
+    ada = contacts.create_or_rename(caller, CreateContactBody(Phone=new_phone(), Name="Ada"))
+    assert found("ada") == ["Ada"] and found("zed") == []
+    other = AddressBookRepository(TableStore())  # another instance: nothing of this one's kept
+    now = utcnow()
+    zed = Contact(ContactId=new_id(), Phone=new_phone(), Name="Zed", CreatedAt=now, UpdatedAt=now)
+    other.insert_contact(acct, zed)
+    assert found("zed") == ["Zed"]
+    renamed = other.get_contact(acct, ada.ContactId)
+    renamed.Name = "Adelaide"
+    other.update_contact(acct, renamed, renamed.Phone)
+    assert found("adelaide") == ["Adelaide"] and found("ada") == []
+    moved = other.get_contact(acct, zed.ContactId)
+    old_phone, moved.Phone = moved.Phone, new_phone("212")
+    other.update_contact(acct, moved, old_phone)
+    assert found(moved.Phone[-7:]) == ["Zed"] and found(old_phone[-7:]) == []
+    other.delete_contact(acct, other.get_contact(acct, zed.ContactId))
+    assert found("zed") == []
+    assert [n.Name for n in address_book_repo().contact_names(acct)] == ["Adelaide"]  # what a search compares
+    other.table.delete_entity(acct, VERSION_KEY)  # as an account from before the version row
+    other.import_contacts(acct, [Contact(ContactId=new_id(), Phone=new_phone(), Name="Ivy", CreatedAt=now,
+                                         UpdatedAt=now)])
+    assert found("ivy") == ["Ivy"]

@@ -57,6 +57,19 @@ def _contact(business, name: str, phone: str):  # noqa: ANN001, ANN202
     return contacts.create_or_rename(business.caller, CreateContactBody(Phone=phone, Name=name))
 
 
+def _receipt(fake: FakeTwilio, sent, status: str):  # noqa: ANN001, ANN202
+    """Twilio's status callback for ``sent``, signed over its URL."""
+    import requests
+    from twilio.request_validator import RequestValidator
+
+    params = {"MessageSid": sent.sid, "AccountSid": fake.account_sid, "To": sent.to, "From": sent.from_,
+              "MessageStatus": status}
+    sig = RequestValidator(fake.auth_token).compute_signature(sent.status_callback, params)
+    session = requests.Session()
+    session.trust_env = False
+    return session.post(sent.status_callback, data=params, headers={"X-Twilio-Signature": sig}, timeout=10)
+
+
 def _business_phone(business) -> str:  # noqa: ANN001
     from shared_code.accounts.storage import accounts_repo
 
@@ -316,6 +329,13 @@ def test_a_keyword_reply_shows_in_the_thread_once(page, business, live) -> None:
     assert [m.body for m in fake.messages if m.to == customer] == [confirmation]
     page.goto("/conversations")
     assert page.locator(".thread-item", has_text=customer).locator(".thread-last").inner_text() == f"You: {confirmation}"
+    # its delivery receipts, signed as Twilio signs them: delivered, then a late "sent" that changes nothing
+    (sent,) = [m for m in fake.messages if m.to == customer]
+    assert sent.status_callback.startswith(f"{dev.base_url}/api/twilio/status?")
+    for status in ("delivered", "sent"):
+        assert _receipt(fake, sent, status).json()["Data"]["Outcome"] == ("updated" if status == "delivered" else "ignored")
+    page.goto(f"/conversations/{quote(customer)}")
+    assert page.locator("#thread-texts li.out [data-status]").inner_text() == "delivered"
 
 
 def test_a_keyword_reply_the_provider_refuses_shows_failed(page, business, live) -> None:  # noqa: ANN001
@@ -366,3 +386,33 @@ def test_inbox_pages_reach_every_thread_behind_a_number_texting_hundreds_of_time
         token, pages = page.next_token, pages + 1
     assert listed == [busy] + quiet[::-1]
     assert pages >= 3  # the busy number's rows took a page of their own
+
+
+def test_inbox_lists_threads_of_every_age_newest_first_across_its_read_windows(storage) -> None:  # noqa: ANN001
+    """The inbox reads the newest hour first, then the day, the month and the rest: threads
+    whose last texts fall in each of those (and one a skewed clock dated minutes ahead) come
+    newest first, each once, also when a page ends inside a window or on its edge."""
+    from datetime import datetime, timedelta, timezone
+
+    from shared_code.accounts import accounts
+    from shared_code.conversations import threads
+    from shared_code.conversations.models import OUT, ConversationText
+    from shared_code.conversations.storage import ACTIVITY_WINDOWS, conversations_repo
+    from tests.support.tenants import new_phone
+
+    account = accounts.create_account("Old Co", new_phone("628"), "US").AccountId
+    now = datetime.now(timezone.utc)
+    ages = [-timedelta(minutes=5), timedelta(minutes=10)]
+    for span in (*ACTIVITY_WINDOWS, timedelta(days=400)):  # just inside each window and just past it
+        ages += [span - timedelta(minutes=1), span + timedelta(minutes=1)]
+    phones = [new_phone("415") for _ in ages]
+    conversations_repo().add_sent(account, [
+        ConversationText(Number=p, Direction=OUT, Body=f"aged {age}", At=now - age, MessageId=f"W{i:04d}")
+        for i, (p, age) in enumerate(zip(phones, ages))])
+    for top in (1, 2, 3, len(phones)):
+        listed, token, pages = [], None, 0
+        while pages == 0 or token:
+            page = threads.inbox(account, top, token)
+            listed += [t.Number for t in page.items]
+            token, pages = page.next_token, pages + 1
+        assert listed == phones, top
