@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--region", default="US", help="region for national phone formats (ISO code)")
     c.add_argument("--admin", action="append", default=[], metavar="EMAIL",
                    help="who may administer it in the portal (their sign-in email); repeatable")
+    c.add_argument("--no-quiet-hours", dest="quiet_hours", action="store_false",
+                   help="text at any hour: no 08:00-21:00 sending window in the recipient's time "
+                        "(on by default; the portal and the API change it later)")
     acc.add_parser("list", help="list accounts")
     aa = acc.add_parser("add-admin", help="let someone administer an account in the portal")
     aa.add_argument("account_id")
@@ -78,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _account_view(a: Any) -> dict[str, Any]:
     return {"AccountId": a.AccountId, "Name": a.Name, "Phone": a.Phone, "Region": a.Region,
-            "Admins": list(a.Admins), "CreatedAt": iso(a.CreatedAt)}
+            "Admins": list(a.Admins), "QuietHours": a.QuietHoursEnabled, "CreatedAt": iso(a.CreatedAt)}
 
 
 def run(argv: list[str]) -> tuple[Any, str]:
@@ -89,6 +92,8 @@ def run(argv: list[str]) -> tuple[Any, str]:
     args = _parser().parse_args(argv)
     if args.noun == "account" and args.verb == "create":
         a = accounts.create_account(args.name, args.phone, args.region, admins=args.admin)
+        if not args.quiet_hours:
+            a = accounts.set_quiet_hours(a.AccountId, enabled=False)
         return _account_view(a), a.AccountId
     if args.noun == "account" and args.verb == "add-admin":
         a = accounts.add_admin(args.account_id, args.email)

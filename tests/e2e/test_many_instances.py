@@ -66,7 +66,8 @@ def cluster(tmp_path_factory):  # noqa: ANN001, ANN201
                "SMS_TIMEOUT_SECONDS": "1", "SEND_STUCK_SECONDS": "6", "SEND_CONCURRENCY": "2",
                "RATE_LIMIT_PER_MINUTE": "0", "PYTHONUNBUFFERED": "1", "DEVHOST_QUEUE_LEASE_SECONDS": LEASE_SECONDS,
                "DEVHOST_TIMER_LOCK_RETRY_SECONDS": LOCK_RETRY_SECONDS, "CALLBACK_ALLOW_LOCALHOST": "true"}
-        account = cli_json(env, "account", "create", "--name", "Scaled Out Salon", "--phone", new_phone())
+        account = cli_json(env, "account", "create", "--name", "Scaled Out Salon", "--phone", new_phone(),
+                               "--no-quiet-hours")  # texts at any hour the suite runs
         key = cli_json(env, "key", "create", "--account", account["AccountId"], "--name", "t", "--days", "30")["ApiKey"]
         for i in range(INSTANCES):
             log = root / f"devhost-{i}.log"

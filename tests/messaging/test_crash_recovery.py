@@ -37,7 +37,9 @@ def test_killed_mid_fanout_every_recipient_texted_once(tmp_path, lease: str, stu
         port = free_port()
         log = tmp_path / "devhost.log"
 
-        account = cli_json(env, "account", "create", "--name", "Crash Test Bakery", "--phone", new_phone())
+        account = cli_json(env, "account", "create", "--name", "Crash Test Bakery", "--phone", new_phone(),
+
+                               "--no-quiet-hours")  # texts at any hour the suite runs
         key = cli_json(env, "key", "create", "--account", account["AccountId"], "--name", "t", "--days", "30")["ApiKey"]
         hosts.append(start_devhost(env, port, log))
         api = Api(f"http://127.0.0.1:{port}", key)
