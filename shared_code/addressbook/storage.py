@@ -32,8 +32,8 @@ _SCAN_ABOVE = 14 * 20  # more ids than 20 OR-filter queries hold: scan the conta
 _SEARCHED = ["ContactId", "Name", "LastName", "Phone"]
 VERSION_KEY = "v_contacts"
 CONTACTS_PER_TRANSACTION = (MAX_TRANSACTION_OPS - 1) // 2  # a contact row + its phone index row, and the version
-CACHED_BOOKS = 8
-CLOCK_MARGIN = timedelta(minutes=1)  # written "since" a kept version: read a minute more (servers' clocks)  # accounts whose searched columns a process keeps (10,000 contacts: ~2 MB)
+CACHED_BOOKS = 8  # accounts whose searched columns a process keeps (10,000 contacts: ~2 MB)
+CLOCK_MARGIN = timedelta(minutes=1)  # contacts written "since" a kept version: a minute more (servers' clocks)
 
 
 class _KeptNames(NamedTuple):

@@ -8,7 +8,7 @@ from __future__ import annotations
 ACCOUNTS = "Accounts"        # PK account id: the business, its number and texts
 NUMBERS = "Numbers"          # PK E.164: routes a service number to its account
 API_KEYS = "ApiKeys"         # PK key id: hash, validity, revocation
-ADDRESS_BOOK = "AddressBook"  # PK account id: contacts, phone index, groups, members, places
+ADDRESS_BOOK = "AddressBook"  # PK account id: contacts (+ version, tombstones), phone index, groups, members, places
 
 CAMPAIGNS = "Campaigns"      # PK account id: one row per send action
 RECIPIENTS = "Recipients"    # PK campaign id, RK E.164: per-recipient status
