@@ -14,15 +14,16 @@ contact's tombstone: what a kept copy drops).
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from ..common.context import repos
+from ..common.ids import new_id
 from ..common.storage.names import ADDRESS_BOOK
-from ..common.storage.rows import (MAX_TRANSACTION_OPS, Op, create_op, delete_op, from_row, get_row, replace_op,
-                                   to_row, transact)
+from ..common.storage.rows import (MAX_TRANSACTION_OPS, Op, create_op, delete_op, from_row, get_row, insert_if_absent,
+                                   replace_op, to_row, transact)
 from ..common.storage.tables import MAX_PAGE_ROWS, TableStore, query_keys, query_prefix
 from .models import Contact, Group, Member, Place
 
@@ -67,12 +68,14 @@ def _contact(row: Any) -> Contact:
     return from_row(Contact, row)
 
 
+def _version_row(acct: str) -> dict[str, Any]:
+    return {"PartitionKey": acct, "RowKey": VERSION_KEY, "Version": new_id()}
+
+
 def _new_version(acct: str) -> Op:
     """The contacts changed: a new version, written blindly (any concurrent change also makes
     one; readers only compare), in the transaction of the change."""
-    from ..common.ids import new_id
-
-    return replace_op({"PartitionKey": acct, "RowKey": VERSION_KEY, "Version": new_id()}, None)
+    return replace_op(_version_row(acct), None)
 
 
 def _row(acct: str, rk: str, model: Any) -> dict[str, Any]:
@@ -86,7 +89,7 @@ def _model(cls: Any, row: Any) -> Any:
 class AddressBookRepository:
     def __init__(self, store: TableStore) -> None:
         self.store = store
-        self._names: OrderedDict[str, tuple[str, list[ContactName]]] = OrderedDict()
+        self._names: OrderedDict[str, _KeptNames] = OrderedDict()
         self._names_lock = threading.Lock()
 
     @property
@@ -186,10 +189,7 @@ class AddressBookRepository:
         would)."""
         row = get_row(self.table, acct, VERSION_KEY)
         if row is None:
-            from ..common.ids import new_id
-            from ..common.storage.rows import insert_if_absent
-
-            insert_if_absent(self.table, {"PartitionKey": acct, "RowKey": VERSION_KEY, "Version": new_id()})
+            insert_if_absent(self.table, _version_row(acct))
             row = get_row(self.table, acct, VERSION_KEY)
         return str(row["Version"]), row.metadata["timestamp"]
 

@@ -28,6 +28,8 @@ from ..common.storage.rows import (
     create_op,
     from_row,
     get_row,
+    merge_op,
+    replace_op,
     retry_on_conflict,
     to_row,
     transact,
@@ -137,14 +139,7 @@ class ConversationRepository:
         # at once; an emulator may not) sees no thread before its unread count
         count = {"PartitionKey": acct, "RowKey": UNREAD + number, "Number": number,
                  "Unread": (int(unread["Unread"]) if unread else 0) + len(todo)}
-        if unread is None:
-            ops: list[tuple] = [create_op(count)]
-        else:
-            from azure.core import MatchConditions
-            from azure.data.tables import UpdateMode
-
-            ops = [("update", count, {"mode": UpdateMode.REPLACE, "etag": unread.metadata["etag"],
-                                      "match_condition": MatchConditions.IfNotModified})]
+        ops: list[tuple] = [create_op(count) if unread is None else replace_op(count, unread.metadata["etag"])]
         for t in todo:
             ops.append(create_op(to_row(t, acct, message_key(t))))
             ops.append(_activity(acct, t))
@@ -265,20 +260,19 @@ class ConversationRepository:
         """A sent text's delivery receipt: its status moves forward only (by ``rank``), never
         back — a late "sent" leaves "delivered". ETag-guarded against a concurrent receipt.
         False when the text is unknown (or no sent text of this account) or the receipt is old."""
-        from azure.core import MatchConditions
-        from azure.data.tables import UpdateMode
-
         from .models import OUT
 
+        if not (acct.isalnum() and TEXT_KEY.fullmatch(key)):
+            return False
+
         def attempt() -> bool:
-            row = get_row(self.table, acct, key) if acct.isalnum() and TEXT_KEY.fullmatch(key) else None
+            row = get_row(self.table, acct, key)
             if row is None or row.get("Direction") != OUT or rank.get(status, 0) <= rank.get(row.get("Status", ""), 0):
                 return False
             change = {"PartitionKey": acct, "RowKey": key, "Status": status}
             if error_code:
                 change["ErrorCode"] = error_code
-            transact(self.table, [("update", change, {"mode": UpdateMode.MERGE, "etag": row.metadata["etag"],
-                                                      "match_condition": MatchConditions.IfNotModified})])
+            transact(self.table, [merge_op(change, row.metadata["etag"])])
             return True
 
         return retry_on_conflict(attempt, gave_up=lambda: False)

@@ -98,6 +98,14 @@ def replace_op(entity: dict, etag: str | None) -> Op:
     return ("upsert", entity, {"mode": UpdateMode.REPLACE})
 
 
+def merge_op(entity: dict, etag: str) -> Op:
+    """Change only ``entity``'s properties of a row, guarded by its ETag."""
+    from azure.core import MatchConditions
+    from azure.data.tables import UpdateMode
+
+    return ("update", entity, {"mode": UpdateMode.MERGE, "etag": etag, "match_condition": MatchConditions.IfNotModified})
+
+
 def delete_op(pk: str, rk: str, etag: str | None = None) -> Op:
     from azure.core import MatchConditions
 
