@@ -79,7 +79,7 @@ def measure(stack: Stack, meter: StorageMeter, host: Host, work: Any, spy: Path 
     recorder = None
     if spy is not None:
         recorder = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
-                                     str(host.process.pid), "--format", "raw", "--rate", "200", "--subprocesses",
+                                     str(host.process.pid), "--format", "raw", "--rate", "200", "--gil", "--subprocesses",
                                      "-o", str(spy)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)
     calls0, app0, st0, t0 = meter.snapshot(), host.cpu(), cpu_seconds(stack.azurite.process.pid), time.monotonic()

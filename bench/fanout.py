@@ -175,6 +175,9 @@ def main() -> int:
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra devhost app setting (repeatable), e.g. to try a fix")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (devhost logs)")
+    parser.add_argument("--in-memory", action="store_true",
+                        help="Azurite in memory: at 100,000 recipients its on-disk database, saved whole every "
+                             "few seconds, stalls every request (Table Storage has no such pause)")
     args = parser.parse_args()
     quick = {"rates": "200", "n": 3000, "mem_sizes": "2000,8000"}
     full = {"rates": "100,200,500", "n": 10_000, "mem_sizes": "10000,40000"}
@@ -194,7 +197,7 @@ def main() -> int:
     plan = [(rate, args.n) for rate in rates] + [(args.mem_rate, n) for n in mem_sizes
                                                   if (args.mem_rate, n) not in [(r, args.n) for r in rates]]
     results: dict[tuple[float, int], dict[str, Any]] = {}
-    with Stack("fanout", keep_dir=args.keep) as stack:
+    with Stack("fanout", keep_dir=args.keep, in_memory=args.in_memory) as stack:
         stack.start_fake(latency=args.latency)
         tenant = stack.tenant()
         groups: dict[int, str] = {}

@@ -9,6 +9,7 @@ retrying it could never succeed, and the queue's poison path is for failures tha
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
@@ -17,6 +18,10 @@ from pydantic import BaseModel, ConfigDict, RootModel, ValidationError
 
 log = logging.getLogger("powertextor.queues")
 R = TypeVar("R")
+
+
+# A queue message holds 64 KiB of text, and the Functions host's base64 makes 3 bytes of JSON 4.
+MAX_MESSAGE_BYTES = 48 * 1024
 
 
 class QueueMessage(BaseModel):
@@ -28,6 +33,11 @@ class QueueMessage(BaseModel):
     def wire(self) -> dict[str, Any]:
         """The JSON object put on the queue (short keys)."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+def fits(message: QueueMessage) -> bool:
+    """Whether ``message`` fits in one queue message, encoded as the queue store sends it."""
+    return len(json.dumps(message.wire(), separators=(",", ":"))) <= MAX_MESSAGE_BYTES  # ASCII: escaped
 
 
 class QueueChoice(RootModel[R]):

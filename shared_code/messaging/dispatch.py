@@ -15,6 +15,8 @@ from itertools import batched
 from ..addressbook.storage import address_book_repo
 from ..common.clock import utcnow
 from ..common.context import repos
+from ..common.queue_messages import fits
+from ..common.text.phones import PhoneSet
 from ..common.storage.rows import retry_on_conflict
 from ..inbound.storage import optouts_repo
 from .models import (
@@ -27,6 +29,7 @@ from .models import (
     Campaign,
     Recipient,
     SendMessage,
+    StoredRecipient,
 )
 from .storage import CONTACT_IDS, COUNTER_SHARDS, NUMBERS, campaigns_repo
 
@@ -76,21 +79,21 @@ def dispatch(account_id: str, campaign_id: str, version: int) -> str:
         if c is None:
             return "cancelled"
     opted_out = optouts_repo().all_opted_out(account_id)  # send checks again, just before texting
-    seen: set[str] = set()
+    seen = PhoneSet()
     chunk: list[Recipient] = []
-    total = 0
+    total = pending = 0
     for phone, contact_id, name in _sources(c):
-        if phone in seen:
+        if not seen.add(phone):
             continue
-        seen.add(phone)
         status = SKIPPED if phone in opted_out else PENDING
+        pending += status == PENDING
         chunk.append(Recipient(Phone=phone, AccountId=account_id, ContactId=contact_id, Name=name, Status=status,
                                ErrorCode="OptedOut" if status == SKIPPED else "", UpdatedAt=now))
         if len(chunk) == CHUNK:
             total += _flush(c, chunk)
             chunk = []
     total += _flush(c, chunk)
-    _record_completion(c, len(seen), utcnow(), nothing_to_send=seen <= opted_out)
+    _record_completion(c, len(seen), utcnow(), nothing_to_send=not pending)
     store.unschedule(c)
     log.info("campaign %s dispatched: %d recipients", campaign_id, len(seen))
     return "dispatched"
@@ -144,10 +147,23 @@ def _record_completion(c: Campaign, count: int, now: datetime, *, nothing_to_sen
 def _flush(c: Campaign, chunk: list[Recipient]) -> int:
     if not chunk:
         return 0
-    campaigns_repo().create_recipients(c.CampaignId, chunk)
+    created = campaigns_repo().create_recipients(c.CampaignId, chunk)
     # Queue every pending phone of the chunk, also ones created by an earlier run: send skips
     # the ones already past pending, so a re-run loses no one and texts no one twice.
-    phones = [r.Phone for r in chunk if r.Status == PENDING]
-    if phones:
-        repos().queues.put(SendMessage(account_id=c.AccountId, campaign_id=c.CampaignId, phones=phones))
+    pending = [r for r in chunk if r.Status == PENDING]
+    if pending:
+        repos().queues.put(_send_message(c, pending, fresh=len(created) == len(chunk)))
     return len(chunk)
+
+
+def _send_message(c: Campaign, pending: list[Recipient], *, fresh: bool) -> SendMessage:
+    """The chunk's send message, with the rows as stored when this run created all of them
+    (their ETags known) and they fit in one queue message; else the phones alone, and send
+    reads the rows."""
+    message = SendMessage(account_id=c.AccountId, campaign_id=c.CampaignId, phones=[r.Phone for r in pending])
+    if not fresh or not all(r.etag for r in pending):
+        return message
+    with_rows = message.model_copy(update={
+        "stored": [StoredRecipient(etag=r.etag, contact_id=r.ContactId, name=r.Name) for r in pending],  # type: ignore[arg-type]
+        "stored_at": pending[0].UpdatedAt})
+    return with_rows if fits(with_rows) else message

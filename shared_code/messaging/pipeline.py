@@ -17,7 +17,8 @@ def on_dispatch(raw: bytes | str) -> None:
 def on_send(raw: bytes | str) -> None:
     from .sending import send_batch
 
-    consume(raw, SendMessage, lambda m: f"{m.campaign_id} {send_batch(m.account_id, m.campaign_id, m.phones)}")
+    consume(raw, SendMessage,
+            lambda m: f"{m.campaign_id} {send_batch(m.account_id, m.campaign_id, m.phones, m.stored_rows())}")
 
 
 def on_timer() -> None:

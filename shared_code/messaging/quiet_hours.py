@@ -38,7 +38,7 @@ log = logging.getLogger("powertextor.quiet_hours")
 TRANSACTIONAL_TARGETS = frozenset({"contact", "number", "new_contact"})  # one recipient, named in the action
 TRANSACTIONAL_KINDS = frozenset({"text", "reminder", "mms"})             # review requests are solicitations
 UNKNOWN_ZONE = "Etc/Unknown"
-ZONE_CACHE = 65_536  # numbers whose zone is remembered (a big send repeats area codes, not numbers)
+ZONE_CACHE = 4_096  # numbers whose zone is remembered: a held number is checked again when it is retried
 
 
 @dataclass(frozen=True)
@@ -123,12 +123,13 @@ def held_until(account: Account, phone: str, now: datetime) -> tuple[datetime, s
     return opening, reason
 
 
-def hold(c: Campaign, account: Account, rows: Sequence[Recipient],
-         now: datetime) -> tuple[list[Recipient], list[Recipient]]:
+def hold(c: Campaign, account: Account, rows: Sequence[Recipient], now: datetime, *,
+         strict: bool = False) -> tuple[list[Recipient], list[Recipient]]:
     """Split the recipients ``send`` is about to text into (text now, held). Held ones are
     written first — pending, ``NextAttemptAt`` = ``HeldUntil`` — in one ETag-guarded
     transaction (row by row if one changed meanwhile; a row another worker changed is theirs
-    and left out of both lists); the caller queues them again for that moment."""
+    and left out of both lists; ``strict``: the change raises StorageConflict); the caller
+    queues them again for that moment."""
     if not rows or transactional(c) or not account.QuietHoursEnabled:
         return list(rows), []
     ready: list[Recipient] = []
@@ -142,12 +143,12 @@ def hold(c: Campaign, account: Account, rows: Sequence[Recipient],
         r.NextAttemptAt, r.UpdatedAt = r.HeldUntil, now
         held.append(r)
     if held:
-        held = _write(c.CampaignId, held)
+        held = _write(c.CampaignId, held, strict=strict)
         log.info("campaign %s: %d recipient(s) held by quiet hours", c.CampaignId, len(held))
     return ready, held
 
 
-def _write(campaign_id: str, rows: list[Recipient]) -> list[Recipient]:
+def _write(campaign_id: str, rows: list[Recipient], *, strict: bool) -> list[Recipient]:
     from .storage import campaigns_repo
 
     store = campaigns_repo()
@@ -155,7 +156,8 @@ def _write(campaign_id: str, rows: list[Recipient]) -> list[Recipient]:
         metas = store.replace_recipients(campaign_id, rows)
         return [r.with_etag(m.get("etag")) for r, m in zip(rows, metas)]  # type: ignore[misc]
     except StorageConflict:
-        pass
+        if strict:
+            raise
     written = []
     for r in rows:
         try:

@@ -119,35 +119,34 @@ def _message(c: Campaign, account: Account, r: Recipient):  # noqa: ANN202
                            media_urls=tuple(c.MediaUrls), status_callback=status_callback(c, r.Phone))
 
 
-def send_batch(account_id: str, campaign_id: str, phones: list[str]) -> dict[str, int]:
-    """Process one send message; returns counts per outcome (for the log line)."""
+def send_batch(account_id: str, campaign_id: str, phones: list[str],
+               stored: list[Recipient] | None = None) -> dict[str, int]:
+    """Process one send message; returns counts per outcome (for the log line). ``stored``:
+    the rows as dispatch created them (ETags included), so they need no read; if any of them
+    changed since, the claim fails before anyone is texted and the rows are read as they are."""
     store = campaigns_repo()
     c = store.get(account_id, campaign_id)
     account = accounts_repo().get(account_id)
     if c is None or account is None:
         return {"missing": len(phones)}
     now = utcnow()
-    rows = store.get_recipients(campaign_id, phones)
     if c.Status == CANCELLED:
+        rows = store.get_recipients(campaign_id, phones)
         _finish(campaign_id, [(r, CANCELLED_R, "", "Cancelled", "") for r in rows if r.Status == PENDING])
         return {"cancelled": len(rows)}
-    ready = [r for r in rows if r.Status == PENDING and (r.NextAttemptAt is None or r.NextAttemptAt <= now)]
-    later = [r for r in rows if r.Status == PENDING and r.NextAttemptAt and r.NextAttemptAt > now]
-    ready, quiet = hold_for_quiet_hours(c, account, ready, now)  # outside the recipient's window: later
-    later += quiet
-    stuck_after = timedelta(seconds=get_settings().send_stuck_seconds)
-    stuck = [r for r in rows if r.Status == SENDING_R and r.SendingAt and now - r.SendingAt > stuck_after]
-    # claimed moments ago by a worker that is still on them — or that died, leaving this retried
-    # message as their only way forward: look again once they would count as stuck
-    held = [r for r in rows if r.Status == SENDING_R and r.SendingAt and now - r.SendingAt <= stuck_after]
-    due, opted_out = _drop_opted_out(c, ready)  # stuck rows may be texted already: reconcile them first
-    claimed = _claim(campaign_id, due + stuck, now)
-    counts = {"sent": 0, "retry": 0, "failed": 0, "lost": 0, "optedout": opted_out, "held": len(held),
-              "skipped": len(rows) - len(claimed) - len(later) - opted_out - len(held)}
+    plan = None
+    if stored:
+        try:
+            plan = _plan(c, account, stored, now, strict=True)
+        except StorageConflict:
+            log.info("campaign %s: rows changed since dispatch; reading them", campaign_id)
+    if plan is None:
+        plan = _plan(c, account, store.get_recipients(campaign_id, phones), now, strict=False)
+    claimed, later, held, counts = plan
     if later:
         _requeue(c, later)
     if held:
-        _requeue(c, held, due=min(r.SendingAt for r in held) + stuck_after + timedelta(seconds=1))
+        _requeue(c, held, due=min(r.SendingAt for r in held if r.SendingAt) + _stuck_after() + timedelta(seconds=1))
     if not claimed:
         return counts
     outcomes = map_concurrently(lambda item: _send_one(c, account, *item), claimed, get_settings().send_concurrency)
@@ -170,7 +169,34 @@ def send_batch(account_id: str, campaign_id: str, phones: list[str]) -> dict[str
     return counts
 
 
-def _drop_opted_out(c: Campaign, rows: list[Recipient]) -> tuple[list[Recipient], int]:
+def _stuck_after() -> timedelta:
+    return timedelta(seconds=get_settings().send_stuck_seconds)
+
+
+def _plan(c: Campaign, account: Account, rows: list[Recipient], now: datetime, *,
+          strict: bool) -> tuple[list[tuple[Recipient, datetime | None]], list[Recipient], list[Recipient],
+                                 dict[str, int]]:
+    """Sort a batch's rows and claim the ones to text now: (claimed, to queue again later, held
+    by another worker's recent claim, counts). Nothing is texted yet. ``strict``: the rows are
+    dispatch's copies, so a row whose ETag no longer matches raises StorageConflict instead of
+    being left to whoever changed it (the caller reads the rows and plans again)."""
+    ready = [r for r in rows if r.Status == PENDING and (r.NextAttemptAt is None or r.NextAttemptAt <= now)]
+    later = [r for r in rows if r.Status == PENDING and r.NextAttemptAt and r.NextAttemptAt > now]
+    ready, quiet = hold_for_quiet_hours(c, account, ready, now, strict=strict)  # outside the recipient's window
+    later += quiet
+    stuck_after = _stuck_after()
+    stuck = [r for r in rows if r.Status == SENDING_R and r.SendingAt and now - r.SendingAt > stuck_after]
+    # claimed moments ago by a worker that is still on them — or that died, leaving this retried
+    # message as their only way forward: look again once they would count as stuck
+    held = [r for r in rows if r.Status == SENDING_R and r.SendingAt and now - r.SendingAt <= stuck_after]
+    due, opted_out = _drop_opted_out(c, ready, strict=strict)  # stuck rows may be texted already: reconcile first
+    claimed = _claim(c.CampaignId, due + stuck, now, strict=strict)
+    counts = {"sent": 0, "retry": 0, "failed": 0, "lost": 0, "optedout": opted_out, "held": len(held),
+              "skipped": len(rows) - len(claimed) - len(later) - opted_out - len(held)}
+    return claimed, later, held, counts
+
+
+def _drop_opted_out(c: Campaign, rows: list[Recipient], *, strict: bool = False) -> tuple[list[Recipient], int]:
     """The send-time opt-out check: a number that replied STOP after the campaign was
     dispatched is marked skipped (ErrorCode OptedOut, counted in SkippedCount), never texted.
     ETag-guarded: a row another worker changed meanwhile is left to that worker."""
@@ -189,6 +215,8 @@ def _drop_opted_out(c: Campaign, rows: list[Recipient]) -> tuple[list[Recipient]
             store.replace_recipients(c.CampaignId, [r])
             skipped += 1
         except StorageConflict:
+            if strict:
+                raise
             continue
     log.info("campaign %s: %d opted-out recipient(s) skipped at send time", c.CampaignId, skipped)
     return [r for r in rows if r.Phone not in blocked], skipped
@@ -203,7 +231,8 @@ def _uncertain_since(r: Recipient) -> datetime | None:
     return None
 
 
-def _claim(campaign_id: str, rows: list[Recipient], now: datetime) -> list[tuple[Recipient, datetime | None]]:
+def _claim(campaign_id: str, rows: list[Recipient], now: datetime, *,
+           strict: bool = False) -> list[tuple[Recipient, datetime | None]]:
     """pending/stuck -> sending, ETag-guarded: one transaction when nobody raced us, else row
     by row. Returns (recipient, when its earliest uncertain attempt began) for the rows we own.
 
@@ -226,6 +255,8 @@ def _claim(campaign_id: str, rows: list[Recipient], now: datetime) -> list[tuple
         for (r, since), meta in zip(prepared, metas):
             owned.append((r.with_etag(meta.get("etag")), since))  # type: ignore[arg-type]
     except StorageConflict:
+        if strict:
+            raise
         for r, since in prepared:
             try:
                 meta = store.replace_recipients(campaign_id, [r])[0]

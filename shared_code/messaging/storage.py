@@ -205,17 +205,17 @@ class CampaignRepository:
         if not recipients:
             return []
         try:
-            self._write_counted(campaign_id, recipients[0].AccountId,
-                                self.recipient_create_ops(campaign_id, recipients),
-                                _tally(r.Status for r in recipients))
-            created = list(recipients)
+            metas = self._write_counted(campaign_id, recipients[0].AccountId,
+                                        self.recipient_create_ops(campaign_id, recipients),
+                                        _tally(r.Status for r in recipients))
+            created = [r.with_etag(m.get("etag")) for r, m in zip(recipients, metas)]
         except StorageConflict:
             created = []
             for r in recipients:
                 try:
-                    self._write_counted(campaign_id, r.AccountId, [create_op(to_row(r, campaign_id, r.Phone))],
-                                        {r.Status: 1})
-                    created.append(r)
+                    meta = self._write_counted(campaign_id, r.AccountId, [create_op(to_row(r, campaign_id, r.Phone))],
+                                               {r.Status: 1})[0]
+                    created.append(r.with_etag(meta.get("etag")))
                 except StorageConflict:
                     continue
         for r in created:

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared_code.common.errors import ValidationFailed
 from shared_code.common.text.phones import mask, to_e164
@@ -31,3 +33,20 @@ def test_mask_hides_the_middle_of_a_number():
     assert mask("+14155550101") == "+1415***0101"
     assert "555" not in mask("+14155550101")[4:]
     assert mask("") == ""
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.integers(min_value=1, max_value=999).map(lambda n: f"+1415555{n:04d}"),
+                          st.sampled_from(["+0123", "+123", "123", "", "+1 415", "+44 20", "+" + "9" * 16])),
+                max_size=300))
+def test_a_phone_set_answers_as_a_set_of_strings_would(phones):  # noqa: ANN001
+    from shared_code.common.text.phones import PhoneSet
+
+    class Small(PhoneSet):
+        MERGE_AT = 7  # merges all the time
+
+    seen, plain = Small(), set()
+    for phone in phones:
+        assert seen.add(phone) == (phone not in plain), phone
+        plain.add(phone)
+    assert len(seen) == len(plain)
