@@ -91,3 +91,23 @@ def wait_campaign(api: Any, campaign_id: str, status: str = "Sent", timeout: flo
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def dispatched(monkeypatch: Any, account_id: str, campaign_id: str) -> list[Any]:
+    """Run dispatch in this process with its send messages kept here instead of queued, so a
+    test runs the send batches by hand (once, twice, stale)."""
+    from shared_code.messaging import dispatch as dispatch_service
+
+    queued: list[Any] = []
+
+    class Queues:
+        def put(self, message: Any, delay: float = 0) -> None:
+            queued.append(message)
+
+    class Repos:
+        queues = Queues()
+
+    with monkeypatch.context() as m:
+        m.setattr(dispatch_service, "repos", lambda: Repos())
+        assert dispatch_service.dispatch(account_id, campaign_id, 1) == "dispatched"
+    return queued

@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any
 
-from tests.messaging.helpers import data
+from tests.messaging.helpers import data, dispatched
 from tests.messaging.test_pipeline_twilio import _callback, counts_for, fake, twilio  # noqa: F401 - fixtures
 from tests.support.tenants import new_phone
 
@@ -66,7 +66,6 @@ def test_counters_after_delivered_failed_skipped_and_cancelled_recipients(api, t
     """One campaign, every outcome: failed (21211), delivered (a receipt), skipped (opted out),
     cancelled (its batch ran after the cancel). Its send batches are run by hand here, twice
     each (a retried queue message), so nothing is counted twice."""
-    from shared_code.messaging import dispatch as dispatch_service
     from shared_code.messaging import sending
 
     bad, good, stopped, late1, late2 = (new_phone("346") for _ in range(5))
@@ -74,18 +73,7 @@ def test_counters_after_delivered_failed_skipped_and_cancelled_recipients(api, t
     data(api.post("optouts/optout", {"Phone": stopped, "Reason": "asked"}))
     campaign_id = _record(tenant.account_id, [bad, good, stopped, late1, late2])
 
-    queued: list[Any] = []
-
-    class Queues:
-        def put(self, message: Any, delay: float = 0) -> None:
-            queued.append(message)
-
-    class Repos:
-        queues = Queues()
-
-    monkeypatch.setattr(dispatch_service, "repos", lambda: Repos())
-    assert dispatch_service.dispatch(tenant.account_id, campaign_id, 1) == "dispatched"
-    monkeypatch.undo()
+    queued = dispatched(monkeypatch, tenant.account_id, campaign_id)
     (batch,) = queued
     assert sorted(batch.phones) == sorted([bad, good, late1, late2])
 

@@ -12,28 +12,10 @@ from typing import Any
 
 import pytest
 
+from tests.messaging.helpers import dispatched
 from tests.messaging.test_campaign_counters import _record, _wait_stored_sent
 from tests.messaging.test_pipeline_twilio import counts_for, fake, twilio  # noqa: F401 - fixtures
 from tests.support.tenants import new_phone
-
-
-def _dispatched(monkeypatch: pytest.MonkeyPatch, account_id: str, campaign_id: str) -> list[Any]:
-    """Run dispatch with its send messages kept here instead of queued."""
-    from shared_code.messaging import dispatch as dispatch_service
-
-    queued: list[Any] = []
-
-    class Queues:
-        def put(self, message: Any, delay: float = 0) -> None:
-            queued.append(message)
-
-    class Repos:
-        queues = Queues()
-
-    with monkeypatch.context() as m:
-        m.setattr(dispatch_service, "repos", lambda: Repos())
-        assert dispatch_service.dispatch(account_id, campaign_id, 1) == "dispatched"
-    return queued
 
 
 def _deliver(message: Any) -> None:
@@ -62,7 +44,7 @@ def test_a_chunk_is_texted_from_the_rows_dispatch_stored_and_a_second_delivery_t
         tenant, twilio, monkeypatch):  # noqa: ANN001
     phones = [new_phone("458") for _ in range(120)]  # two chunks
     campaign_id = _record(tenant.account_id, phones)
-    messages = _dispatched(monkeypatch, tenant.account_id, campaign_id)
+    messages = dispatched(monkeypatch, tenant.account_id, campaign_id)
     assert [len(m.phones) for m in messages] == [99, 21]
     assert all(len(m.stored) == len(m.phones) for m in messages)
     reads = _no_reads(monkeypatch)
@@ -85,7 +67,7 @@ def test_a_row_changed_after_dispatch_is_read_again_and_its_whole_chunk_texted_o
 
     phones = [new_phone("458") for _ in range(5)]
     campaign_id = _record(tenant.account_id, phones)
-    (message,) = _dispatched(monkeypatch, tenant.account_id, campaign_id)
+    (message,) = dispatched(monkeypatch, tenant.account_id, campaign_id)
     store = campaigns_repo()
     (row,) = store.get_recipients(campaign_id, [phones[2]])
     row.Name = "Renamed after dispatch"
@@ -110,7 +92,7 @@ def test_a_chunk_whose_rows_would_not_fit_a_queue_message_goes_without_them(tena
     names = ["Zoë " + "ü" * (MAX_NAME_CHARS - 4) for _ in range(99)]  # escaped in JSON: 6 bytes a letter
     phones = [new_phone("458") for _ in names]
     campaign_id = _contacts_campaign(tenant, phones, names)
-    (message,) = _dispatched(monkeypatch, tenant.account_id, campaign_id)
+    (message,) = dispatched(monkeypatch, tenant.account_id, campaign_id)
     assert message.stored == [] and len(message.phones) == 99
     assert len(json.dumps(message.wire())) <= MAX_MESSAGE_BYTES
     reads = _no_reads(monkeypatch)
