@@ -404,8 +404,9 @@ class SendMessage(QueueMessage):
 
     Dispatch also sends the rows as it has just created them (``stored``, one per phone, all
     pending and written at ``stored_at``), so the first send of a chunk claims them without
-    reading them back: in Table Storage that read is a filter of 15 keys at most, seven
-    queries a chunk. A row changed since fails its ETag and is read as it is now."""
+    reading them back: in Table Storage that read is a filter of 14 keys at most (15
+    comparisons with the partition's), eight queries a chunk. A row changed since fails its
+    ETag and is read as it is now."""
 
     QUEUE: ClassVar[str] = SEND_QUEUE
     account_id: str = Field(alias="a", min_length=1)
