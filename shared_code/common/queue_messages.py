@@ -34,10 +34,18 @@ class QueueMessage(BaseModel):
         """The JSON object put on the queue (short keys)."""
         return self.model_dump(mode="json", by_alias=True)
 
+    def wire_json(self) -> str:
+        """The message's text as the queue store sends it (compact; non-ASCII escaped)."""
+        return wire_text(self.wire())
+
+
+def wire_text(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, separators=(",", ":"))
+
 
 def fits(message: QueueMessage) -> bool:
     """Whether ``message`` fits in one queue message, encoded as the queue store sends it."""
-    return len(json.dumps(message.wire(), separators=(",", ":"))) <= MAX_MESSAGE_BYTES  # ASCII: escaped
+    return len(message.wire_json()) <= MAX_MESSAGE_BYTES  # ASCII: escaped
 
 
 class QueueChoice(RootModel[R]):

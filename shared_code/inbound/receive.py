@@ -73,7 +73,7 @@ def _enqueue(texts: list[InboundQueueMessage]) -> None:
 
 
 def _size(text: InboundQueueMessage) -> int:
-    return len(json.dumps(text.wire(), separators=(",", ":")))
+    return len(text.wire_json())
 
 
 def _webhook_group() -> Any:

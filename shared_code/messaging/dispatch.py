@@ -81,7 +81,7 @@ def dispatch(account_id: str, campaign_id: str, version: int) -> str:
     opted_out = optouts_repo().all_opted_out(account_id)  # send checks again, just before texting
     seen = PhoneSet()
     chunk: list[Recipient] = []
-    total = pending = 0
+    pending = 0
     for phone, contact_id, name in _sources(c):
         if not seen.add(phone):
             continue
@@ -90,9 +90,9 @@ def dispatch(account_id: str, campaign_id: str, version: int) -> str:
         chunk.append(Recipient(Phone=phone, AccountId=account_id, ContactId=contact_id, Name=name, Status=status,
                                ErrorCode="OptedOut" if status == SKIPPED else "", UpdatedAt=now))
         if len(chunk) == CHUNK:
-            total += _flush(c, chunk)
+            _flush(c, chunk)
             chunk = []
-    total += _flush(c, chunk)
+    _flush(c, chunk)
     _record_completion(c, len(seen), utcnow(), nothing_to_send=not pending)
     store.unschedule(c)
     log.info("campaign %s dispatched: %d recipients", campaign_id, len(seen))
@@ -144,16 +144,15 @@ def _record_completion(c: Campaign, count: int, now: datetime, *, nothing_to_sen
             refresh_counts(fresh)
 
 
-def _flush(c: Campaign, chunk: list[Recipient]) -> int:
+def _flush(c: Campaign, chunk: list[Recipient]) -> None:
     if not chunk:
-        return 0
+        return
     created = campaigns_repo().create_recipients(c.CampaignId, chunk)
     # Queue every pending phone of the chunk, also ones created by an earlier run: send skips
     # the ones already past pending, so a re-run loses no one and texts no one twice.
     pending = [r for r in chunk if r.Status == PENDING]
     if pending:
         repos().queues.put(_send_message(c, pending, fresh=len(created) == len(chunk)))
-    return len(chunk)
 
 
 def _send_message(c: Campaign, pending: list[Recipient], *, fresh: bool) -> SendMessage:

@@ -31,6 +31,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from math import isfinite
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -71,7 +72,7 @@ def _edm(name: str, value: Any, out: dict[str, Any]) -> None:
         out[name], out[name + "@odata.type"] = value, "Edm.String"
     elif kind is bool or (kind is int and -INT32 <= value < INT32):
         out[name] = value
-    elif kind is float and value == value and value not in (float("inf"), float("-inf")):
+    elif kind is float and isfinite(value):
         out[name], out[name + "@odata.type"] = value, "Edm.Double"
     elif isinstance(value, datetime):
         service = getattr(value, "tables_service_value", None)  # a value read back keeps its text
@@ -104,7 +105,8 @@ def _lean_part(op: tuple, table_url: str, version: str) -> Part:
         method, url, accept, if_match = "POST", table_url, _ACCEPT_MINIMAL, None
     else:
         url = f"{table_url}(PartitionKey='{_key(entity['PartitionKey'])}',RowKey='{_key(entity['RowKey'])}')"
-        mode = str(getattr(kwargs.get("mode"), "value", kwargs.get("mode") or "merge")).lower()
+        mode = kwargs.get("mode", "merge")
+        mode = str(getattr(mode, "value", mode)).lower()  # UpdateMode or its text
         if kind == "delete":
             method, accept, if_match = "DELETE", _ACCEPT_MINIMAL, etag or "*"
         elif kind in ("update", "upsert") and mode in ("replace", "merge"):
