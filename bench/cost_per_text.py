@@ -170,12 +170,18 @@ def per_text(r: dict[str, Any]) -> dict[str, float]:
             "app_ms": r["app_cpu"] / n * 1000, "storage_ms": r["storage_cpu"] / n * 1000}
 
 
+INBOUND_PUT = "queue inbound put"  # the meter's name for a webhook's queue write
+
+
 def summary(label: str, runs: list[dict[str, Any]]) -> str:
     figures = [per_text(r) for r in runs]
     med = {k: statistics.median(f[k] for f in figures) for k in figures[0]}
+    puts = sum(r["calls"].get(INBOUND_PUT, 0) for r in runs)
+    group = (f"   {sum(r['n'] for r in runs) / puts:.1f} texts per inbound message (sdk_floor.py --group)"
+             if puts else "")
     return (f"  {label:<10} storage calls {med['calls']:6.2f}/text (+{med['polls']:.2f} idle polls)   "
             f"app CPU {med['app_ms']:6.2f} ms/text   storage CPU {med['storage_ms']:6.2f} ms/text"
-            f"   (median of {len(runs)})")
+            f"   (median of {len(runs)}){group}")
 
 
 def main() -> int:

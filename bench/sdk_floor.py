@@ -9,9 +9,12 @@ threads and processes are not). Median of ``--samples`` calls each, after a warm
   cannot be batched), the text's share of three 99-row transactions (dispatch stores the
   recipient, send claims it and writes the outcome) and of one transaction of its two
   conversation rows, and its share of the chunk's queue put, receive and delete.
-- received, per text arriving alone: the webhook's queue put, the handler's receive and
-  delete, one table transaction of the stored text (2 rows), and one HTTP POST to the flow.
-  The host's own HTTP work (in Azure the .NET host's, here devhost's) is not in it.
+- received, per text: the webhook's signature check (``twilio``'s RequestValidator), its queue
+  put, the handler's receive and delete, one table transaction of the stored text (2 rows),
+  and one HTTP POST to the flow. Texts arriving together share a queue message and its
+  transaction (``--group``: texts per inbound message, as ``cost_per_text.py --detail`` shows
+  them: received texts / ``queue inbound put``), so the floor is given for one text alone and
+  for ``--group``. The host's own HTTP work (in Azure the .NET host's, here devhost's) is not in it.
 
     .venv/bin/python bench/sdk_floor.py
     .venv/bin/python bench/sdk_floor.py --baseline-sent 3.5 --baseline-received 16.5   # ms/text of the
@@ -67,6 +70,8 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=200, help="calls measured per kind (default 200)")
     parser.add_argument("--baseline-sent", type=float, help="the baseline's app CPU ms per sent text")
     parser.add_argument("--baseline-received", type=float, help="the baseline's app CPU ms per received text")
+    parser.add_argument("--group", type=float, default=1.0,
+                        help="received texts per inbound queue message (default 1: each text alone)")
     args = parser.parse_args()
     n = args.samples
 
@@ -111,12 +116,21 @@ def main() -> int:
             lambda i: received.extend(queue.receive_messages(max_messages=1, visibility_timeout=300)), n)
         figures["queue delete"] = cpu_ms(lambda i: queue.delete_message(received.pop()), min(n, len(received) - 3))
         figures["HTTP POST to the flow"] = cpu_ms(lambda i: session.post(flow_url, json={"Body": "hi"}, timeout=10), n)
+        figures["webhook signature check"] = cpu_ms(lambda i: _signature_check(), n)
         flow.shutdown()
 
     queue_ops = figures["queue put"] + figures["queue receive (one message)"] + figures["queue delete"]
     # rows a sent text is in: its recipient row stored, claimed, its outcome; its 2 conversation rows
     sent = figures["twilio messages.create"] + 5 * figures["table transaction, per row of 99"] + queue_ops / CHUNK
-    received_floor = queue_ops + figures["table transaction of 2 rows"] + figures["HTTP POST to the flow"]
+    per_text = figures["webhook signature check"] + figures["HTTP POST to the flow"]
+    row = figures["table transaction, per row of 99"]
+
+    def received_floor(group: float) -> float:
+        """Per text, ``group`` texts to a queue message: the message's calls and its transaction
+        of 2 rows a text shared, the signature check and the POST each text's own."""
+        shared = queue_ops + figures["table transaction of 2 rows"] + (2 * group - 2) * row
+        return shared / group + per_text
+
 
     print("the SDK calls' CPU, calling thread only, median of each (ms):")
     for name, value in figures.items():
@@ -124,15 +138,43 @@ def main() -> int:
     print(machine_note())
     print(f"floor per sent text:     {sent:6.2f} ms  (provider call + 5 row writes in 99-row transactions "
           "+ a 99th of put/receive/delete)")
-    print(f"floor per received text: {received_floor:6.2f} ms  (put + receive + delete + a 2-row transaction "
-          "+ the flow's POST)")
+    print(f"floor per received text: {received_floor(1):6.2f} ms  (signature check + put + receive + delete "
+          "+ a 2-row transaction + the flow's POST)")
+    if args.group != 1:
+        print(f"  in groups of {args.group:g} texts a queue message: {received_floor(args.group):6.2f} ms")
     for label, base, floor in (("sent", args.baseline_sent, sent), ("received", args.baseline_received,
-                                                                       received_floor)):
+                                                                       received_floor(args.group))):
         if base:
             goal = base / 5
             print(f"  {label}: goal 1/5 of the baseline's {base:g} ms = {goal:.2f} ms; the floor is "
                   f"{floor / goal:.2f} x that goal ({'below' if floor < goal else 'above'} it)")
     return 0
+
+
+_PARAMS = {"ToCountry": "US", "ToState": "CA", "SmsMessageSid": "SM" + "0" * 32, "NumMedia": "0",
+           "ToCity": "SAN FRANCISCO", "FromZip": "94105", "SmsSid": "SM" + "0" * 32, "FromState": "CA",
+           "SmsStatus": "received", "FromCity": "SAN FRANCISCO", "Body": "Hello there", "FromCountry": "US",
+           "To": "+16285550100", "ToZip": "94105", "NumSegments": "1", "MessageSid": "SM" + "0" * 32,
+           "AccountSid": "AC" + "0" * 32, "From": "+14155550100", "ApiVersion": "2010-04-01"}
+_URL = "https://example.azurewebsites.net/api/twilio/inbound"
+
+
+def _signature_check() -> None:
+    """What the webhook does for every text before anything else (web/twilio_signature.verify)."""
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator("0" * 32)
+    if not validator.validate(_URL, _PARAMS, _SIGNATURE):
+        raise AssertionError("the bench's own signature does not match")
+
+
+def _signature() -> str:
+    from twilio.request_validator import RequestValidator
+
+    return RequestValidator("0" * 32).compute_signature(_URL, _PARAMS)
+
+
+_SIGNATURE = _signature()
 
 
 if __name__ == "__main__":

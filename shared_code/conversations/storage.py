@@ -117,18 +117,29 @@ class ConversationRepository:
         count raised by its texts that were new, ETag-guarded — a retried queue message finds
         its texts there and counts nothing twice. Returns how many were new.
 
-        Several senders whose rows fit one transaction are written together (their unread rows
-        read side by side by key): one transaction for the group. A group that loses (texts stored already by
-        an earlier run, a count that moved) goes sender by sender."""
+        Senders whose rows fit one transaction are written together, first without reading
+        anything: a sender with no unread count (a new thread, or one read since its last text —
+        reading a thread deletes its count) is the common case, and the transaction creates the
+        count, so it fails whole if a count or a text is there already. Then with their unread
+        rows read side by side by key; a group that loses again (texts stored already by an
+        earlier run, a count that moved) goes sender by sender."""
         groups = {n: list(t) for n, t in by_number.items() if t}
-        if len(groups) > 1 and sum(_received_ops_count(len(t)) for t in groups.values()) <= MAX_TRANSACTION_OPS:
-            found = {r["RowKey"]: r for r in self._by_key(acct, [UNREAD + n for n in groups])}
-            ops = [op for n, texts in groups.items() for op in self._received_ops(acct, n, texts, found.get(UNREAD + n))]
+        total = sum(len(t) for t in groups.values())
+        if sum(_received_ops_count(len(t)) for t in groups.values()) <= MAX_TRANSACTION_OPS:
             try:
-                transact(self.table, ops)
-                return sum(len(t) for t in groups.values())
+                transact(self.table, [op for n, texts in groups.items() for op in self._received_ops(acct, n, texts, None)])
+                return total
             except StorageConflict:
                 pass
+            if len(groups) > 1:
+                found = {r["RowKey"]: r for r in self._by_key(acct, [UNREAD + n for n in groups])}
+                ops = [op for n, texts in groups.items()
+                       for op in self._received_ops(acct, n, texts, found.get(UNREAD + n))]
+                try:
+                    transact(self.table, ops)
+                    return total
+                except StorageConflict:
+                    pass
         return sum(self._add_received_one(acct, n, texts) for n, texts in groups.items())
 
     def _received_ops(self, acct: str, number: str, todo: Sequence[ConversationText], unread: Any) -> list[tuple]:

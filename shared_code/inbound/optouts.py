@@ -62,7 +62,7 @@ def _set_state(acct: str, phone: str, opted_out: bool, *, keyword: str, source: 
         "The opt-out kept changing while it was being updated; try again."))
 
 
-def apply_keyword(account: Account, m: InboundMessage) -> OptOutEvent | None:
+def apply_keyword(account_id: str, m: InboundMessage) -> OptOutEvent | None:
     """A keyword text's effect, once per text: the opt-out state, then the audit row (insert-if-
     absent, keyed by the message id, so a re-run finds the same row). Returns the audit row;
     its ReplyDue/Replied say whether a reply is still owed."""
@@ -71,15 +71,15 @@ def apply_keyword(account: Account, m: InboundMessage) -> OptOutEvent | None:
     source = SOURCE_TWILIO if m.OptOutType else SOURCE_KEYWORD
     changed = False
     if m.KeywordAction in (OPT_OUT, OPT_IN):
-        _, changed = _set_state(account.AccountId, m.From, m.KeywordAction == OPT_OUT, keyword=m.Keyword,
+        _, changed = _set_state(account_id, m.From, m.KeywordAction == OPT_OUT, keyword=m.Keyword,
                                 source=source, at=m.ReceivedAt, message_id=m.MessageId)
-    event = OptOutEvent(Phone=m.From, AccountId=account.AccountId, Action=m.KeywordAction, Keyword=m.Keyword,
+    event = OptOutEvent(Phone=m.From, AccountId=account_id, Action=m.KeywordAction, Keyword=m.Keyword,
                         Source=source, MessageId=m.MessageId, At=m.ReceivedAt, ReplyDue=not m.OptOutType,
                         Changed=changed)
     repo = optouts_repo()
     if repo.add_event(event, m.MessageId):
-        log.info("%s from %s (account %s, %s)", m.Keyword, mask(m.From), account.AccountId, source)
-    return repo.get_event(account.AccountId, m.From, m.MessageId)
+        log.info("%s from %s (account %s, %s)", m.Keyword, mask(m.From), account_id, source)
+    return repo.get_event(account_id, m.From, m.MessageId)
 
 
 def claim_reply(event: OptOutEvent) -> bool:

@@ -139,7 +139,7 @@ def media_items(params: dict[str, str]) -> list[dict[str, str]]:
             for i in sorted(indexes) if params.get(f"MediaUrl{i}")]
 
 
-def build(account: Account, params: dict[str, str], received_at: datetime,
+def build(account_id: str, params: dict[str, str], received_at: datetime,
           contacts: dict[str, tuple[str, str]] | None = None) -> InboundMessage:
     """The stored form of one webhook; ``contacts`` (phone -> (contact id, name)) when the
     senders were looked up together, else one lookup here."""
@@ -157,11 +157,11 @@ def build(account: Account, params: dict[str, str], received_at: datetime,
         contact_id, contact_name = contacts.get(sender, ("", ""))
     elif sender:
         book = address_book_repo()
-        contact_id = book.contact_id_for_phone(account.AccountId, sender) or ""
-        contact = book.get_contact(account.AccountId, contact_id) if contact_id else None
+        contact_id = book.contact_id_for_phone(account_id, sender) or ""
+        contact = book.get_contact(account_id, contact_id) if contact_id else None
         contact_name = contact.full_name if contact else ""
     return InboundMessage(
-        MessageId=new_row_id(), AccountId=account.AccountId, MessageSid=sid,
+        MessageId=new_row_id(), AccountId=account_id, MessageSid=sid,
         SmsSid=params.get("SmsSid") or sid, AccountSid=params.get("AccountSid", ""),
         MessagingServiceSid=params.get("MessagingServiceSid", ""), From=sender, To=(params.get("To") or "").strip(),
         Body=body, NumMedia=max(_int(params.get("NumMedia")), len(media)), NumSegments=_int(params.get("NumSegments")),
@@ -178,31 +178,35 @@ def process_many(account_id: str, texts: list[tuple[dict[str, str], datetime]]) 
     """Store a group of one account's texts once each, apply STOP/START/HELP, deliver them to
     the matching flows and send keyword replies; returns each text's outcome.
 
-    A group costs a handful of storage calls whatever its size: one account read, one contact
-    lookup per 14 senders, one transaction for the texts, one subscription list, one
-    transaction for the delivery claims and one for their results (triggers.notify.deliver_many)."""
+    A group costs a handful of storage calls whatever its size: one contact lookup per 14
+    senders, one transaction for the texts, one subscription list, one transaction for the
+    delivery claims and one for their results (triggers.notify.deliver_many). The account
+    itself is read only when a reply is owed (its reply texts and sender): the webhook routed
+    the texts by the account's own number, and accounts are never deleted."""
     from .optouts import apply_keyword
 
-    account = accounts_repo().get(account_id)
-    if account is None:
-        return ["no-account"] * len(texts)
     senders = sorted({(p.get("From") or "").strip() for p, _ in texts} - {""})
     contacts = address_book_repo().contacts_for_phones(account_id, senders)
-    built = [build(account, params, received_at, contacts) for params, received_at in texts]
+    built = [build(account_id, params, received_at, contacts) for params, received_at in texts]
     stored = inbound_repo().insert_many(built)
     record_received(account_id, stored)
-    events = [apply_keyword(account, m) if m.KeywordAction else None for m, _ in stored]
+    events = [apply_keyword(account_id, m) if m.KeywordAction else None for m, _ in stored]
     # Deliver on every run, also for texts already stored: a run that died before its
     # deliveries were claimed must not lose them; a claimed one is not posted twice (notify.py).
     changes = [(m, e) for (m, _), e in zip(stored, events) if e is not None]
-    delivered = fan_out_many(account, [m for m, _ in stored], changes)
+    delivered = fan_out_many(account_id, [m for m, _ in stored], changes)
     # one INFO line per group, the texts at DEBUG: each record is billed in Application Insights
     log.info("%d text(s) for account %s (%d new): %d flow notification(s)", len(stored), account_id,
              sum(1 for _, created in stored if created), sum(delivered.values()))
+    account: Account | None = None
     for (m, created), event in zip(stored, events):
         log.debug("text %s from %s (%s): %d flow(s)", m.MessageId, mask(m.From), "new" if created else "again",
                   delivered.get(m.MessageId, 0))
         if event is not None and event.ReplyDue and not event.Replied:
+            account = account or accounts_repo().get(account_id)
+            if account is None:
+                log.warning("no account %s: the %s reply to %s is not sent", account_id, event.Keyword, mask(m.From))
+                continue
             _reply(account, m, event)
     return ["stored" if created else "duplicate" for _, created in stored]
 
@@ -215,7 +219,7 @@ def matches(s: Subscription, m: InboundMessage) -> bool:
     return not s.Keyword or first_word(m.Body) == s.Keyword
 
 
-def fan_out_many(account: Account, texts: list[InboundMessage],
+def fan_out_many(account_id: str, texts: list[InboundMessage],
                  changes: Sequence[tuple[InboundMessage, OptOutEvent]] = ()) -> dict[str, int]:
     """Deliver each text to every matching subscription, and each keyword opt-out or opt-in
     (``changes``: the text and its audit row) to the opt-out trigger's flows, in one group;
@@ -224,13 +228,13 @@ def fan_out_many(account: Account, texts: list[InboundMessage],
     from ..triggers.subscriptions import for_account
     from .optouts import trigger_events
 
-    subs = for_account(account.AccountId)
+    subs = for_account(account_id)
     events = [Event(s, m.MessageId, "message.received", payload_of(m)) for m in texts for s in subs if matches(s, m)]
     counts: dict[str, int] = {}
     for e in events:
         counts[e.key] = counts.get(e.key, 0) + 1
     events += trigger_events(subs, [(e, m.MessageId, m.ContactId, m.ContactName) for m, e in changes])
-    deliver_many(account.AccountId, events)
+    deliver_many(account_id, events)
     return counts
 
 

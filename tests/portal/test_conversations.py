@@ -416,3 +416,47 @@ def test_inbox_lists_threads_of_every_age_newest_first_across_its_read_windows(s
             listed += [t.Number for t in page.items]
             token, pages = page.next_token, pages + 1
         assert listed == phones, top
+
+
+def test_unread_counts_each_received_text_once_whether_its_count_is_new_kept_or_read(storage) -> None:  # noqa: ANN001
+    """Received texts are written first as if no sender had an unread count (the transaction
+    creates each count, so it fails whole when one exists or a text is stored already): new
+    senders, senders with unread texts, a thread read meanwhile and a rerun of the same texts
+    must each end with every text counted once."""
+    from datetime import datetime, timedelta, timezone
+
+    from shared_code.accounts import accounts
+    from shared_code.conversations import threads
+    from shared_code.conversations.models import IN, ConversationText
+    from shared_code.conversations.storage import conversations_repo
+    from tests.support.tenants import new_phone
+
+    account = accounts.create_account("Unread Co", new_phone("628"), "US").AccountId
+    repo = conversations_repo()
+    start = datetime.now(timezone.utc) - timedelta(hours=1)
+    a, b, c = (new_phone("415") for _ in range(3))
+
+    def texts(*pairs: tuple[str, int]) -> dict[str, list[ConversationText]]:
+        out: dict[str, list[ConversationText]] = {}
+        for number, i in pairs:
+            out.setdefault(number, []).append(ConversationText(
+                Number=number, Direction=IN, Body=f"t{i}", At=start + timedelta(seconds=i), MessageId=f"IN{i:04d}",
+                Status="received"))
+        return out
+
+    def unread() -> dict[str, int]:
+        return repo.unread(account, [a, b, c])
+
+    first = texts((a, 1), (b, 2))
+    repo.add_received(account, first)
+    assert unread() == {a: 1, b: 1}
+    repo.add_received(account, first)                   # the same queue message again
+    assert unread() == {a: 1, b: 1}
+    threads.mark_read(account, b)
+    second = texts((a, 3), (b, 4), (c, 5), (c, 6))      # a still unread, b read since, c new
+    repo.add_received(account, second)
+    assert unread() == {a: 2, b: 1, c: 2}
+    repo.add_received(account, second)
+    repo.add_received(account, texts((c, 6)))           # one text of a group, again, alone
+    assert unread() == {a: 2, b: 1, c: 2}
+    assert [t.Body for t in threads.texts(account, c, 10)] == ["t5", "t6"]
