@@ -22,6 +22,7 @@ counts; the idle polls of the queue triggers (empty receives) depend on time and
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import subprocess
@@ -133,13 +134,18 @@ def received_phase(stack: Stack, host: Host, tenant: Any, count: int, rate: floa
         sub_location = res.headers["Location"]
         validator = RequestValidator(fake.auth_token)
         url = f"{host.base_url}/api/twilio/inbound"
+        # senders no phase has used: a burst of replies, each sender's first text since the
+        # business last read its thread (a sender with unread texts costs a read more)
+        first = next(_SENDERS)
+        for _ in range(count // SENDER_BLOCK):
+            next(_SENDERS)
         hooks = http_session()
         hooks.mount("http://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32))
 
         def post(i: int) -> None:
             sid = f"SM{label}{i:08d}".ljust(34, "0")[:34]
             params = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid, "AccountSid": fake.account_sid,
-                      "From": f"+1415555{i % 10000:04d}", "To": tenant.phone, "Body": f"{label}-{i}",
+                      "From": f"+1415{first + i:07d}", "To": tenant.phone, "Body": f"{label}-{i}",
                       "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received", "ToCity": "", "ToZip": "",
                       "FromCountry": "US", "ApiVersion": "2010-04-01"}
             headers = {"X-Twilio-Signature": validator.compute_signature(url, params)}
@@ -170,6 +176,8 @@ def per_text(r: dict[str, Any]) -> dict[str, float]:
             "app_ms": r["app_cpu"] / n * 1000, "storage_ms": r["storage_cpu"] / n * 1000}
 
 
+SENDER_BLOCK = 1000
+_SENDERS = itertools.count(5_550_000, SENDER_BLOCK)  # the first sender number of each phase, in blocks
 INBOUND_PUT = "queue inbound put"  # the meter's name for a webhook's queue write
 
 

@@ -44,6 +44,7 @@ ACTIVITY_SCAN_ROWS = 400  # activity rows past its start an inbox page reads at 
 RECEIVE_ROUNDS = 5        # rounds a thread's unread count races other writers
 TEXT_READS = 8            # texts a retried group checks side by side ("stored already?")
 KEY_READS = 8             # rows a page reads side by side by key (unread counts, summaries)
+UNREAD_COPIES_MAX = 4096  # unread counts a process keeps as it last wrote them (then it starts afresh)
 # the spans of the account's activity the inbox reads in turn, newest first, before the rest: a
 # page of a busy account is found in the first; a quiet one costs a few more small queries
 ACTIVITY_WINDOWS = (timedelta(hours=1), timedelta(days=1), timedelta(days=30))
@@ -90,9 +91,20 @@ def _activity(acct: str, t: ConversationText) -> tuple:
     return _upsert({"PartitionKey": acct, "RowKey": activity_key(t), **_summary(t)})
 
 
+Count = tuple[int, str]  # an unread count and its row's ETag
+
+
+def _count_of(row: Any) -> Count | None:
+    return (int(row["Unread"]), row.metadata["etag"]) if row is not None else None
+
+
 class ConversationRepository:
     def __init__(self, store: TableStore) -> None:
         self.store = store
+        # (account, number) -> the unread count as this process last wrote it: the next text of
+        # that number replaces it by ETag without reading it (a stale copy fails the write, and
+        # the counts are read then)
+        self._counts: dict[tuple[str, str], Count] = {}
 
     @property
     def table(self):  # noqa: ANN201 - TableClient, imported lazily
@@ -118,39 +130,58 @@ class ConversationRepository:
         its texts there and counts nothing twice. Returns how many were new.
 
         Senders whose rows fit one transaction are written together, first without reading
-        anything: a sender with no unread count (a new thread, or one read since its last text —
-        reading a thread deletes its count) is the common case, and the transaction creates the
-        count, so it fails whole if a count or a text is there already. Then with their unread
-        rows read side by side by key; a group that loses again (texts stored already by an
-        earlier run, a count that moved) goes sender by sender."""
+        anything: a count this process wrote last is replaced by its ETag, and a sender it
+        knows no count of is taken to have none (a new thread, or one read since its last
+        text — reading a thread deletes its count), so the transaction creates it. It fails
+        whole if a count is there or has moved, or a text is stored already. Then the counts
+        are read side by side by key and the group written again; a group that loses again
+        (texts stored already by an earlier run, a count that moved) goes sender by sender."""
         groups = {n: list(t) for n, t in by_number.items() if t}
         total = sum(len(t) for t in groups.values())
         if sum(_received_ops_count(len(t)) for t in groups.values()) <= MAX_TRANSACTION_OPS:
-            try:
-                transact(self.table, [op for n, texts in groups.items() for op in self._received_ops(acct, n, texts, None)])
+            if self._write_received(acct, groups, {n: self._counts.get((acct, n)) for n in groups}):
                 return total
-            except StorageConflict:
-                pass
             if len(groups) > 1:
                 found = {r["RowKey"]: r for r in self._by_key(acct, [UNREAD + n for n in groups])}
-                ops = [op for n, texts in groups.items()
-                       for op in self._received_ops(acct, n, texts, found.get(UNREAD + n))]
-                try:
-                    transact(self.table, ops)
+                if self._write_received(acct, groups, {n: _count_of(found.get(UNREAD + n)) for n in groups}):
                     return total
-                except StorageConflict:
-                    pass
         return sum(self._add_received_one(acct, n, texts) for n, texts in groups.items())
 
-    def _received_ops(self, acct: str, number: str, todo: Sequence[ConversationText], unread: Any) -> list[tuple]:
+    def _write_received(self, acct: str, groups: dict[str, list[ConversationText]],
+                        counts: dict[str, Count | None]) -> bool:
+        """One transaction of these senders' rows, their counts raised from ``counts``; False
+        when it lost (nothing written)."""
+        ops: list[tuple] = []
+        first: dict[str, int] = {}
+        for n, texts in groups.items():
+            first[n] = len(ops)
+            ops += self._received_ops(acct, n, texts, counts.get(n))
+        try:
+            metas = transact(self.table, ops)
+        except StorageConflict:
+            for n in groups:
+                self._counts.pop((acct, n), None)
+            return False
+        for n, texts in groups.items():
+            self._keep_count(acct, n, ((counts.get(n) or (0, ""))[0] + len(texts), metas[first[n]].get("etag")))
+        return True
+
+    def _keep_count(self, acct: str, number: str, count: tuple[int, str | None]) -> None:
+        if count[1] is None:
+            return
+        if len(self._counts) >= UNREAD_COPIES_MAX:
+            self._counts.clear()
+        self._counts[(acct, number)] = (count[0], count[1])
+
+    def _received_ops(self, acct: str, number: str, todo: Sequence[ConversationText], unread: Count | None) -> list[tuple]:
         """One sender's rows: its unread count (created, or replaced if unchanged since read),
         each text created, the activity rows and the thread's summary."""
         newest = max(todo, key=lambda t: t.At)
         # the count first: a reader that catches the batch half-applied (Azure applies it
         # at once; an emulator may not) sees no thread before its unread count
         count = {"PartitionKey": acct, "RowKey": UNREAD + number, "Number": number,
-                 "Unread": (int(unread["Unread"]) if unread else 0) + len(todo)}
-        ops: list[tuple] = [create_op(count) if unread is None else replace_op(count, unread.metadata["etag"])]
+                 "Unread": (unread[0] if unread else 0) + len(todo)}
+        ops: list[tuple] = [create_op(count) if unread is None else replace_op(count, unread[1])]
         for t in todo:
             ops.append(create_op(to_row(t, acct, message_key(t))))
             ops.append(_activity(acct, t))
@@ -161,7 +192,9 @@ class ConversationRepository:
         def attempt(todo: list[ConversationText]) -> int:
             if not todo:
                 return 0
-            transact(self.table, self._received_ops(acct, number, todo, get_row(self.table, acct, UNREAD + number)))
+            if not self._write_received(acct, {number: todo},
+                                        {number: _count_of(get_row(self.table, acct, UNREAD + number))}):
+                raise StorageConflict("changed")
             return len(todo)
 
         def unseen(todo: list[ConversationText]) -> list[ConversationText]:
@@ -180,6 +213,7 @@ class ConversationRepository:
     def mark_read(self, acct: str, number: str) -> None:
         """The thread was looked at: no unread texts (a text arriving meanwhile finds the count
         gone and starts it again)."""
+        self._counts.pop((acct, number), None)
         self.table.delete_entity(acct, UNREAD + number)  # a missing row is no error here
 
     # -- reads ----------------------------------------------------------------------------------

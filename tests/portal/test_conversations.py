@@ -419,10 +419,11 @@ def test_inbox_lists_threads_of_every_age_newest_first_across_its_read_windows(s
 
 
 def test_unread_counts_each_received_text_once_whether_its_count_is_new_kept_or_read(storage) -> None:  # noqa: ANN001
-    """Received texts are written first as if no sender had an unread count (the transaction
-    creates each count, so it fails whole when one exists or a text is stored already): new
-    senders, senders with unread texts, a thread read meanwhile and a rerun of the same texts
-    must each end with every text counted once."""
+    """Received texts are written first without reading the unread counts (a count this process
+    wrote replaced by its ETag, an unknown one created; the transaction fails whole when a
+    count is there or has moved, or a text is stored already): new senders, senders with unread
+    texts, a thread read meanwhile, a rerun of the same texts and counts moved by another
+    instance must each end with every text counted once."""
     from datetime import datetime, timedelta, timezone
 
     from shared_code.accounts import accounts
@@ -460,3 +461,19 @@ def test_unread_counts_each_received_text_once_whether_its_count_is_new_kept_or_
     repo.add_received(account, texts((c, 6)))           # one text of a group, again, alone
     assert unread() == {a: 2, b: 1, c: 2}
     assert [t.Body for t in threads.texts(account, c, 10)] == ["t5", "t6"]
+    # another instance (a repository of its own on the same storage) counts texts of a and c
+    # and reads b's thread: this process's copies of those counts are stale now
+    from shared_code.common.storage.tables import TableStore
+    from shared_code.conversations.storage import ConversationRepository
+
+    other = ConversationRepository(TableStore())
+    repo.add_received(account, texts((a, 14), (c, 15)))  # this process's copies: a 3, c 3
+    assert unread() == {a: 3, b: 1, c: 3}
+    other.add_received(account, texts((a, 7), (c, 8)))
+    other.mark_read(account, b)
+    assert unread() == {a: 4, c: 4}
+    repo.add_received(account, texts((a, 9), (b, 10), (c, 11)))
+    assert unread() == {a: 5, b: 1, c: 5}
+    repo.add_received(account, texts((a, 12)))
+    other.add_received(account, texts((a, 12), (b, 13)))  # a's text again, from the other instance
+    assert unread() == {a: 6, b: 2, c: 5}
