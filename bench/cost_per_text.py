@@ -22,7 +22,6 @@ counts; the idle polls of the queue triggers (empty receives) depend on time and
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import statistics
 import subprocess
@@ -41,6 +40,14 @@ from _storage_meter import StorageMeter, billed, table_text  # noqa: E402
 import requests  # noqa: E402
 
 GOAL_CPU_RATIO = 0.2  # app CPU per text at most 1/5 of the baseline's
+_free_sender = 5_550_000  # the first subscriber number (+1415 ...) no phase has texted from yet
+
+
+def _take_senders(count: int) -> int:
+    """The first of ``count`` sender numbers no earlier phase used."""
+    global _free_sender
+    first, _free_sender = _free_sender, _free_sender + count
+    return first
 
 
 class Host:
@@ -136,9 +143,7 @@ def received_phase(stack: Stack, host: Host, tenant: Any, count: int, rate: floa
         url = f"{host.base_url}/api/twilio/inbound"
         # senders no phase has used: a burst of replies, each sender's first text since the
         # business last read its thread (a sender with unread texts costs a read more)
-        first = next(_SENDERS)
-        for _ in range(count // SENDER_BLOCK):
-            next(_SENDERS)
+        first = _take_senders(count)
         hooks = http_session()
         hooks.mount("http://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32))
 
@@ -176,8 +181,6 @@ def per_text(r: dict[str, Any]) -> dict[str, float]:
             "app_ms": r["app_cpu"] / n * 1000, "storage_ms": r["storage_cpu"] / n * 1000}
 
 
-SENDER_BLOCK = 1000
-_SENDERS = itertools.count(5_550_000, SENDER_BLOCK)  # the first sender number of each phase, in blocks
 INBOUND_PUT = "queue inbound put"  # the meter's name for a webhook's queue write
 
 

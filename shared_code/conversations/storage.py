@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -162,16 +162,16 @@ class ConversationRepository:
             for n in groups:
                 self._counts.pop((acct, n), None)
             return False
-        for n, texts in groups.items():
-            self._keep_count(acct, n, ((counts.get(n) or (0, ""))[0] + len(texts), metas[first[n]].get("etag")))
+        for n, i in first.items():
+            self._keep_count(acct, n, ops[i][1]["Unread"], metas[i].get("etag"))
         return True
 
-    def _keep_count(self, acct: str, number: str, count: tuple[int, str | None]) -> None:
-        if count[1] is None:
+    def _keep_count(self, acct: str, number: str, unread: int, etag: str | None) -> None:
+        if etag is None:
             return
         if len(self._counts) >= UNREAD_COPIES_MAX:
             self._counts.clear()
-        self._counts[(acct, number)] = (count[0], count[1])
+        self._counts[(acct, number)] = (unread, etag)
 
     def _received_ops(self, acct: str, number: str, todo: Sequence[ConversationText], unread: Count | None) -> list[tuple]:
         """One sender's rows: its unread count (created, or replaced if unchanged since read),
